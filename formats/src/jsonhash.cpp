@@ -1,0 +1,74 @@
+#include "jsonhash.h"
+
+#include <xxhash.h>
+
+namespace tapedeck::formats {
+
+static void feed(XXH3_state_t *state, const nlohmann::json &v)
+{
+    const char tag = char(v.type());
+    XXH3_128bits_update(state, &tag, 1);
+    switch (v.type()) {
+    case nlohmann::json::value_t::object:
+        for (auto it = v.begin(); it != v.end(); ++it) {
+            const std::string &key = it.key();
+            uint64_t n = key.size();
+            XXH3_128bits_update(state, &n, sizeof n);
+            XXH3_128bits_update(state, key.data(), key.size());
+            feed(state, it.value());
+        }
+        break;
+    case nlohmann::json::value_t::array: {
+        uint64_t n = v.size();
+        XXH3_128bits_update(state, &n, sizeof n);
+        for (const auto &e : v)
+            feed(state, e);
+        break;
+    }
+    case nlohmann::json::value_t::string: {
+        const auto &s = v.get_ref<const std::string &>();
+        uint64_t n = s.size();
+        XXH3_128bits_update(state, &n, sizeof n);
+        XXH3_128bits_update(state, s.data(), s.size());
+        break;
+    }
+    case nlohmann::json::value_t::boolean: {
+        char b = v.get<bool>();
+        XXH3_128bits_update(state, &b, 1);
+        break;
+    }
+    case nlohmann::json::value_t::number_integer: {
+        int64_t i = v.get<int64_t>();
+        XXH3_128bits_update(state, &i, sizeof i);
+        break;
+    }
+    case nlohmann::json::value_t::number_unsigned: {
+        uint64_t u = v.get<uint64_t>();
+        XXH3_128bits_update(state, &u, sizeof u);
+        break;
+    }
+    case nlohmann::json::value_t::number_float: {
+        double d = v.get<double>();
+        XXH3_128bits_update(state, &d, sizeof d);
+        break;
+    }
+    case nlohmann::json::value_t::binary:
+        XXH3_128bits_update(state, v.get_binary().data(), v.get_binary().size());
+        break;
+    case nlohmann::json::value_t::null:
+    case nlohmann::json::value_t::discarded:
+        break;
+    }
+}
+
+JsonHash jsonTreeHash(const nlohmann::json &value)
+{
+    XXH3_state_t *state = XXH3_createState();
+    XXH3_128bits_reset(state);
+    feed(state, value);
+    XXH128_hash_t h = XXH3_128bits_digest(state);
+    XXH3_freeState(state);
+    return JsonHash{h.low64, h.high64};
+}
+
+} // namespace tapedeck::formats

@@ -1,0 +1,27 @@
+// Compact binary encodings for lists that every step stores: the message ids of a request
+// and the chunk map of a stream. Both are varint sequences (FORMAT.md, "Packed lists"),
+// small before compression and smaller after it, since consecutive requests mostly list
+// ascending ids one apart.
+#pragma once
+
+#include "tapedeck/formats/tape.h"
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tapedeck::formats {
+
+void appendVarint(std::string &out, uint64_t v);
+// Reads one varint at `pos`, advancing it; false on a truncated or overlong encoding.
+bool readVarint(std::string_view in, size_t &pos, uint64_t &v);
+
+// Ids as zigzag deltas from the previous id (the first from 0).
+std::string packIds(const std::vector<int64_t> &ids);
+std::optional<std::vector<int64_t>> unpackIds(std::string_view packed);
+
+// Chunks as (length, microseconds since the previous chunk or since `startUs`).
+std::string packChunks(const std::vector<StreamChunk> &chunks, int64_t startUs);
+std::optional<std::vector<StreamChunk>> unpackChunks(std::string_view packed, int64_t startUs);
+
+} // namespace tapedeck::formats

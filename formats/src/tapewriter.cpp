@@ -1,0 +1,648 @@
+#include "tapedeck/formats/tape.h"
+
+#include "blobstore.h"
+#include "database.h"
+#include "jsonhash.h"
+#include "packing.h"
+#include "schema.h"
+#include "textindex.h"
+#include "totals.h"
+
+#include <filesystem>
+#include <unordered_map>
+
+namespace tapedeck::formats {
+
+namespace {
+
+Error invalid(const std::string &path, const std::string &what)
+{
+    return Error{ErrorCode::InvalidArgument, path + ": " + what};
+}
+
+TextField payloadField(StepKind kind)
+{
+    switch (kind) {
+    case StepKind::ModelCall:
+        return TextField::Message;
+    case StepKind::ToolCall:
+        return TextField::ToolArguments;
+    case StepKind::ToolResult:
+        return TextField::ToolOutput;
+    default:
+        return TextField::Payload;
+    }
+}
+
+} // namespace
+
+// What the writer remembers of a thread between steps: where the next step goes and the
+// request body the next one is stored as a delta against.
+struct ThreadState {
+    RunId run;
+    BranchId branch;
+    int64_t nextSeq = 0;
+    BlobId lastRequest;
+    std::string lastRequestBytes;
+    int requestsSinceKeyframe = 0;
+};
+
+struct TapeWriter::Impl {
+    std::unique_ptr<Database> db;
+    std::unique_ptr<BlobStore> blobs;
+    std::unique_ptr<TextIndexWriter> text;
+    std::unique_ptr<TotalsWriter> totals;
+    WriterOptions options;
+    Statement insertStep;
+    Statement insertWire;
+    Statement findString;
+    Statement insertString;
+    std::unordered_map<int64_t, ThreadState> threads;
+    std::unordered_map<JsonHash, BlobId, JsonHashHasher> messageIds;
+    std::unordered_map<std::string, int64_t> stringIds;
+    int64_t nextStep = 1;
+
+    Status init(bool created);
+    Status reloadAfterRollback();
+    Result<ThreadState *> thread(ThreadId id);
+    Result<int64_t> internString(const std::string &s);
+    Result<BlobId> putJson(const nlohmann::json &v, StepIndex step, TextField field, bool index);
+    Result<StepIndex> appendOne(const Step &step);
+    Result<BlobId> putRequestBody(ThreadState &t, const std::string &body);
+    Status writeWire(StepIndex index, const WireExchange &w, ThreadState &t, int64_t startUs);
+
+    template <typename Fn>
+    auto inTransaction(Fn &&fn) -> decltype(fn())
+    {
+        if (auto s = db->begin(); !s)
+            return s.error();
+        auto r = fn();
+        if (!r) {
+            db->rollback();
+            // What the caches learnt inside the failed transaction is gone from the file.
+            if (auto s = reloadAfterRollback(); !s)
+                return s.error();
+            return r;
+        }
+        if (auto s = db->commit(); !s) {
+            db->rollback();
+            (void)reloadAfterRollback();
+            return s.error();
+        }
+        return r;
+    }
+};
+
+Status TapeWriter::Impl::init(bool created)
+{
+    if (auto s = configureConnection(*db, true); !s)
+        return s;
+    if (created) {
+        if (auto s = db->begin(); !s)
+            return s;
+        if (auto s = createSchema(*db); !s) {
+            db->rollback();
+            return s;
+        }
+        if (auto s = db->commit(); !s)
+            return s;
+    } else {
+        auto version = checkSchema(*db);
+        if (!version)
+            return version.error();
+        if (*version != kFormatVersion)
+            return Error{ErrorCode::FutureVersion,
+                         db->path() + ": format version " + std::to_string(*version) +
+                             " can be read but not appended to by this build"};
+    }
+    struct {
+        Statement *stmt;
+        const char *sql;
+    } statements[] = {
+        {&insertStep,
+         "INSERT INTO steps(id, run, branch, thread, seq, kind, status, name, call_id, parent, "
+         "started_us, first_token_us, ended_us, input_tokens, output_tokens, cache_read_tokens, "
+         "cache_write_tokens, cost_usd, message_count, request_bytes, response_bytes, messages, "
+         "params, payload) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"},
+        {&insertWire,
+         "INSERT INTO wire(step, method, url, status, request_headers, response_headers, "
+         "request_body, response_body, chunks) VALUES (?,?,?,?,?,?,?,?,?)"},
+        {&findString, "SELECT id FROM strings WHERE value = ?"},
+        {&insertString, "INSERT INTO strings(value) VALUES (?)"},
+    };
+    for (auto &[stmt, sql] : statements) {
+        auto p = db->prepare(sql);
+        if (!p)
+            return p.error();
+        *stmt = std::move(*p);
+    }
+    BlobStoreOptions blobOptions{options.compressionLevel, options.dictionaryTrainingBytes,
+                                 options.dictionarySize};
+    totals = std::make_unique<TotalsWriter>(*db);
+    if (auto s = totals->init(); !s)
+        return s;
+    blobs = std::make_unique<BlobStore>(*db);
+    auto observer = [t = totals.get()](BlobRole role, int64_t stored, int64_t raw, BlobId id) {
+        t->addBlob(role, stored, raw, id);
+    };
+    if (auto s = blobs->init(true, blobOptions, observer); !s)
+        return s;
+    text = std::make_unique<TextIndexWriter>(*db);
+    if (auto s = text->init(*blobs); !s)
+        return s;
+    auto last = db->prepare("SELECT coalesce(max(id), 0) FROM steps");
+    if (!last)
+        return last.error();
+    auto row = last->step();
+    if (!row)
+        return row.error();
+    nextStep = last->int64(0) + 1;
+    return {};
+}
+
+Status TapeWriter::Impl::reloadAfterRollback()
+{
+    threads.clear();
+    messageIds.clear();
+    stringIds.clear();
+    return init(false);
+}
+
+Result<ThreadState *> TapeWriter::Impl::thread(ThreadId id)
+{
+    if (auto it = threads.find(id.value); it != threads.end())
+        return &it->second;
+    auto stmt = db->prepare(
+        "SELECT t.branch, b.run, (SELECT coalesce(max(seq) + 1, 0) FROM steps WHERE thread = t.id) "
+        "FROM threads t JOIN branches b ON b.id = t.branch WHERE t.id = ?");
+    if (!stmt)
+        return stmt.error();
+    stmt->bind(1, id.value);
+    auto row = stmt->step();
+    if (!row)
+        return row.error();
+    if (!*row)
+        return invalid(db->path(), "no thread " + std::to_string(id.value));
+    ThreadState state;
+    state.branch = BranchId{stmt->int64(0)};
+    state.run = RunId{stmt->int64(1)};
+    state.nextSeq = stmt->int64(2);
+
+    // Appending to a thread of an existing file: continue its delta chain from the last
+    // request body it stored.
+    auto lastReq = db->prepare(
+        "SELECT w.request_body FROM wire w JOIN steps s ON s.id = w.step "
+        "WHERE s.thread = ? ORDER BY s.seq DESC LIMIT 1");
+    if (!lastReq)
+        return lastReq.error();
+    lastReq->bind(1, id.value);
+    auto reqRow = lastReq->step();
+    if (!reqRow)
+        return reqRow.error();
+    if (*reqRow) {
+        BlobId body{lastReq->int64(0)};
+        auto bytes = blobs->get(body);
+        if (!bytes)
+            return bytes.error();
+        state.lastRequest = body;
+        state.lastRequestBytes = std::move(*bytes);
+        // Start a fresh chain: the old one's depth is not known without walking it.
+        state.requestsSinceKeyframe = options.keyframeInterval;
+    }
+    return &threads.emplace(id.value, std::move(state)).first->second;
+}
+
+Result<int64_t> TapeWriter::Impl::internString(const std::string &s)
+{
+    if (s.empty())
+        return int64_t(0);
+    if (auto it = stringIds.find(s); it != stringIds.end())
+        return it->second;
+    findString.bindText(1, s);
+    auto row = findString.step();
+    if (!row) {
+        findString.reset();
+        return row.error();
+    }
+    int64_t id = 0;
+    if (*row)
+        id = findString.int64(0);
+    findString.reset();
+    if (!id) {
+        insertString.bindText(1, s);
+        if (auto st = insertString.run(); !st)
+            return st.error();
+        id = sqlite3_last_insert_rowid(db->handle());
+    }
+    stringIds.emplace(s, id);
+    return id;
+}
+
+Result<BlobId> TapeWriter::Impl::putJson(const nlohmann::json &v, StepIndex step,
+                                         TextField field, bool index)
+{
+    std::string bytes = v.dump();
+    bool inserted = false;
+    auto id = blobs->put(BlobRole::Content, bytes, true, &inserted);
+    if (!id)
+        return id;
+    if (inserted && index) {
+        if (auto s = text->add(*id, step, field, textOf(v)); !s)
+            return s.error();
+    }
+    return id;
+}
+
+Result<BlobId> TapeWriter::Impl::putRequestBody(ThreadState &t, const std::string &body)
+{
+    Result<BlobId> id = Error{ErrorCode::Io, ""};
+    bool keyframe = !t.lastRequest.value || t.requestsSinceKeyframe + 1 >= options.keyframeInterval;
+    if (keyframe) {
+        id = blobs->put(BlobRole::Wire, body, false);
+        t.requestsSinceKeyframe = 0;
+    } else {
+        id = blobs->putDelta(BlobRole::Wire, body, t.lastRequest, t.lastRequestBytes);
+        ++t.requestsSinceKeyframe;
+    }
+    if (!id)
+        return id;
+    t.lastRequest = *id;
+    t.lastRequestBytes = body;
+    return id;
+}
+
+Status TapeWriter::Impl::writeWire(StepIndex index, const WireExchange &w, ThreadState &t,
+                                   int64_t startUs)
+{
+    auto reqHeaders = blobs->put(BlobRole::Wire, w.requestHeaders.dump(), true);
+    if (!reqHeaders)
+        return reqHeaders.error();
+    auto respHeaders = blobs->put(BlobRole::Wire, w.responseHeaders.dump(), true);
+    if (!respHeaders)
+        return respHeaders.error();
+    auto reqBody = putRequestBody(t, w.requestBody);
+    if (!reqBody)
+        return reqBody.error();
+    auto respBody = blobs->put(BlobRole::Wire, w.responseBody, true);
+    if (!respBody)
+        return respBody.error();
+    int64_t chunkBlob = 0;
+    if (!w.chunks.empty()) {
+        uint64_t total = 0;
+        for (const StreamChunk &c : w.chunks)
+            total += c.length;
+        if (total != w.responseBody.size())
+            return invalid(db->path(), "step " + std::to_string(index.value) + ": stream chunks add up to " +
+                                           std::to_string(total) + " bytes, the response body has " +
+                                           std::to_string(w.responseBody.size()));
+        auto chunks = blobs->put(BlobRole::Wire, packChunks(w.chunks, startUs), false);
+        if (!chunks)
+            return chunks.error();
+        chunkBlob = chunks->value;
+    }
+    insertWire.bind(1, index.value)
+        .bindText(2, w.method)
+        .bindText(3, w.url)
+        .bind(4, w.status)
+        .bind(5, reqHeaders->value)
+        .bind(6, respHeaders->value)
+        .bind(7, reqBody->value)
+        .bind(8, respBody->value)
+        .bindIdOrNull(9, chunkBlob);
+    return insertWire.run();
+}
+
+Result<StepIndex> TapeWriter::Impl::appendOne(const Step &step)
+{
+    StepIndex index{nextStep};
+    auto t = thread(step.thread);
+    if (!t)
+        return t.error();
+    ThreadState &ts = **t;
+    if (step.run.value && step.run != ts.run)
+        return invalid(db->path(), "step for thread " + std::to_string(step.thread.value) +
+                                       " names run " + std::to_string(step.run.value) +
+                                       ", but the thread belongs to run " +
+                                       std::to_string(ts.run.value));
+    if (step.branch.value && step.branch != ts.branch)
+        return invalid(db->path(), "step for thread " + std::to_string(step.thread.value) +
+                                       " names branch " + std::to_string(step.branch.value) +
+                                       ", but the thread belongs to branch " +
+                                       std::to_string(ts.branch.value));
+    if (step.parent && (step.parent->value <= 0 || step.parent->value >= index.value))
+        return invalid(db->path(), "step " + std::to_string(index.value) + ": parent step " +
+                                       std::to_string(step.parent->value) + " does not precede it");
+    if (int(step.kind) < 1 || int(step.kind) > kStepKindCount)
+        return invalid(db->path(), "unknown step kind " + std::to_string(int(step.kind)));
+
+    auto name = internString(step.name);
+    if (!name)
+        return name.error();
+
+    int64_t messagesBlob = 0;
+    if (!step.requestMessages.empty()) {
+        std::vector<int64_t> ids;
+        ids.reserve(step.requestMessages.size());
+        for (const nlohmann::json &m : step.requestMessages) {
+            JsonHash h = jsonTreeHash(m);
+            auto it = messageIds.find(h);
+            if (it == messageIds.end()) {
+                std::string bytes = m.dump();
+                bool inserted = false;
+                auto id = blobs->put(BlobRole::Message, bytes, true, &inserted);
+                if (!id)
+                    return id.error();
+                if (inserted) {
+                    if (auto s = text->add(*id, index, TextField::Message, textOf(m)); !s)
+                        return s.error();
+                }
+                it = messageIds.emplace(h, *id).first;
+            }
+            ids.push_back(it->second.value);
+        }
+        auto packed = blobs->put(BlobRole::Content, packIds(ids), false);
+        if (!packed)
+            return packed.error();
+        messagesBlob = packed->value;
+    }
+    int64_t paramsBlob = 0;
+    if (!step.requestParams.is_null()) {
+        auto p = putJson(step.requestParams, index, TextField::Payload, false);
+        if (!p)
+            return p.error();
+        paramsBlob = p->value;
+    }
+    int64_t payloadBlob = 0;
+    if (!step.payload.is_null()) {
+        auto p = putJson(step.payload, index, payloadField(step.kind), true);
+        if (!p)
+            return p.error();
+        payloadBlob = p->value;
+    }
+    if (step.wire) {
+        if (auto s = writeWire(index, *step.wire, ts, step.startedUs); !s)
+            return s.error();
+    }
+
+    const int64_t requestBytes = step.wire ? int64_t(step.wire->requestBody.size()) : 0;
+    const int64_t responseBytes = step.wire ? int64_t(step.wire->responseBody.size()) : 0;
+    insertStep.bind(1, index.value)
+        .bind(2, ts.run.value)
+        .bind(3, ts.branch.value)
+        .bind(4, step.thread.value)
+        .bind(5, ts.nextSeq)
+        .bind(6, int(step.kind))
+        .bind(7, int(step.status))
+        .bindIdOrNull(8, *name)
+        .bindText(9, step.callId)
+        .bindIdOrNull(10, step.parent ? step.parent->value : 0)
+        .bind(11, step.startedUs)
+        .bind(12, step.firstTokenUs)
+        .bind(13, step.endedUs)
+        .bind(14, step.usage.inputTokens)
+        .bind(15, step.usage.outputTokens)
+        .bind(16, step.usage.cacheReadTokens)
+        .bind(17, step.usage.cacheWriteTokens);
+    if (step.costUsd)
+        insertStep.bind(18, *step.costUsd);
+    else
+        insertStep.bindNull(18);
+    insertStep.bind(19, int64_t(step.requestMessages.size()))
+        .bind(20, requestBytes)
+        .bind(21, responseBytes)
+        .bindIdOrNull(22, messagesBlob)
+        .bindIdOrNull(23, paramsBlob)
+        .bindIdOrNull(24, payloadBlob);
+    if (auto s = insertStep.run(); !s)
+        return s.error();
+
+    KindTotals stepTotals;
+    stepTotals.steps = 1;
+    stepTotals.errors = step.status == StepStatus::Ok ? 0 : 1;
+    stepTotals.usage = step.usage;
+    stepTotals.costUsd = step.costUsd.value_or(0.0);
+    stepTotals.costedSteps = step.costUsd ? 1 : 0;
+    stepTotals.messageRefs = int64_t(step.requestMessages.size());
+    stepTotals.firstUs = step.startedUs;
+    stepTotals.lastUs = std::max(step.endedUs, step.startedUs);
+    totals->addStep(ts.run, step.kind, stepTotals, index);
+    if (auto s = totals->flush(false); !s)
+        return s.error();
+
+    ++ts.nextSeq;
+    ++nextStep;
+    return index;
+}
+
+TapeWriter::TapeWriter(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
+
+TapeWriter::~TapeWriter()
+{
+    // The last batch of text goes into the index and the last totals into their tables; if
+    // this fails, the next writer to open the file does it, and readers add up the tail.
+    (void)m_impl->inTransaction([&]() -> Result<bool> {
+        if (auto s = m_impl->text->flush(true); !s)
+            return s.error();
+        if (auto s = m_impl->totals->flush(true); !s)
+            return s.error();
+        return true;
+    });
+}
+
+Result<std::unique_ptr<TapeWriter>> TapeWriter::create(const std::string &path,
+                                                       WriterOptions options)
+{
+    std::error_code ec;
+    if (std::filesystem::exists(path, ec)) {
+        if (!options.overwrite)
+            return Error{ErrorCode::Io, path + ": already exists (pass overwrite to replace it)"};
+        for (const char *suffix : {"", "-wal", "-shm"})
+            std::filesystem::remove(path + suffix, ec);
+    }
+    auto db = Database::open(path, Database::Mode::Create);
+    if (!db)
+        return db.error();
+    auto impl = std::make_unique<Impl>();
+    impl->db = std::move(*db);
+    impl->options = options;
+    if (auto s = impl->init(true); !s)
+        return s.error();
+    return std::unique_ptr<TapeWriter>(new TapeWriter(std::move(impl)));
+}
+
+Result<std::unique_ptr<TapeWriter>> TapeWriter::openForAppend(const std::string &path,
+                                                              WriterOptions options)
+{
+    std::error_code ec;
+    if (!std::filesystem::exists(path, ec))
+        return Error{ErrorCode::Io, path + ": no such file"};
+    auto db = Database::open(path, Database::Mode::ReadWrite);
+    if (!db)
+        return db.error();
+    auto impl = std::make_unique<Impl>();
+    impl->db = std::move(*db);
+    impl->options = options;
+    if (auto s = impl->init(false); !s)
+        return s.error();
+    return std::unique_ptr<TapeWriter>(new TapeWriter(std::move(impl)));
+}
+
+const std::string &TapeWriter::path() const
+{
+    return m_impl->db->path();
+}
+
+Result<RunId> TapeWriter::beginRun(const RunInfo &info)
+{
+    return m_impl->inTransaction([&]() -> Result<RunId> {
+        auto run = m_impl->db->prepare(
+            "INSERT INTO runs(name, agent, command, cwd, labels, started_us, ended_us, outcome) "
+            "VALUES (?,?,?,?,?,?,?,?)");
+        if (!run)
+            return run.error();
+        run->bindText(1, info.name)
+            .bindText(2, info.agent)
+            .bindText(3, nlohmann::json(info.command).dump())
+            .bindText(4, info.cwd)
+            .bindText(5, info.labels.dump())
+            .bind(6, info.startedUs)
+            .bind(7, info.endedUs)
+            .bindText(8, info.outcome);
+        if (auto s = run->run(); !s)
+            return s.error();
+        RunId id{sqlite3_last_insert_rowid(m_impl->db->handle())};
+        auto branch = m_impl->db->prepare(
+            "INSERT INTO branches(run, parent, fork_step, description, created_us) "
+            "VALUES (?, NULL, NULL, 'recorded', ?)");
+        if (!branch)
+            return branch.error();
+        branch->bind(1, id.value).bind(2, info.startedUs);
+        if (auto s = branch->run(); !s)
+            return s.error();
+        return id;
+    });
+}
+
+Result<BranchId> TapeWriter::mainBranch(RunId run) const
+{
+    auto stmt = m_impl->db->prepare(
+        "SELECT id FROM branches WHERE run = ? AND parent IS NULL ORDER BY id LIMIT 1");
+    if (!stmt)
+        return stmt.error();
+    stmt->bind(1, run.value);
+    auto row = stmt->step();
+    if (!row)
+        return row.error();
+    if (!*row)
+        return Error{ErrorCode::NotFound, path() + ": no run " + std::to_string(run.value)};
+    return BranchId{stmt->int64(0)};
+}
+
+Status TapeWriter::endRun(RunId run, int64_t endedUs, const std::string &outcome)
+{
+    auto r = m_impl->inTransaction([&]() -> Result<bool> {
+        auto stmt = m_impl->db->prepare("UPDATE runs SET ended_us = ?, outcome = ? WHERE id = ?");
+        if (!stmt)
+            return stmt.error();
+        stmt->bind(1, endedUs).bindText(2, outcome).bind(3, run.value);
+        if (auto s = stmt->run(); !s)
+            return s.error();
+        if (sqlite3_changes(m_impl->db->handle()) == 0)
+            return Error{ErrorCode::NotFound, path() + ": no run " + std::to_string(run.value)};
+        return true;
+    });
+    if (!r)
+        return r.error();
+    return {};
+}
+
+Result<BranchId> TapeWriter::addBranch(const BranchInfo &info)
+{
+    return m_impl->inTransaction([&]() -> Result<BranchId> {
+        auto check = m_impl->db->prepare(
+            "SELECT (SELECT count(*) FROM runs WHERE id = ?1), "
+            "(SELECT count(*) FROM branches WHERE id = ?2 AND run = ?1), "
+            "(SELECT count(*) FROM steps WHERE id = ?3 AND branch = ?2)");
+        if (!check)
+            return check.error();
+        check->bind(1, info.run.value)
+            .bind(2, info.parent ? info.parent->value : 0)
+            .bind(3, info.forkStep ? info.forkStep->value : 0);
+        auto row = check->step();
+        if (!row)
+            return row.error();
+        if (check->int64(0) == 0)
+            return invalid(path(), "no run " + std::to_string(info.run.value));
+        if (info.parent && check->int64(1) == 0)
+            return invalid(path(), "no branch " + std::to_string(info.parent->value) + " in run " +
+                                       std::to_string(info.run.value));
+        if (info.forkStep && check->int64(2) == 0)
+            return invalid(path(), "no step " + std::to_string(info.forkStep->value) +
+                                       " on the parent branch");
+        auto stmt = m_impl->db->prepare(
+            "INSERT INTO branches(run, parent, fork_step, description, created_us) "
+            "VALUES (?,?,?,?,?)");
+        if (!stmt)
+            return stmt.error();
+        stmt->bind(1, info.run.value)
+            .bindIdOrNull(2, info.parent ? info.parent->value : 0)
+            .bindIdOrNull(3, info.forkStep ? info.forkStep->value : 0)
+            .bindText(4, info.description)
+            .bind(5, info.createdUs);
+        if (auto s = stmt->run(); !s)
+            return s.error();
+        return BranchId{sqlite3_last_insert_rowid(m_impl->db->handle())};
+    });
+}
+
+Result<ThreadId> TapeWriter::addThread(const ThreadInfo &info)
+{
+    return m_impl->inTransaction([&]() -> Result<ThreadId> {
+        auto check = m_impl->db->prepare(
+            "SELECT (SELECT count(*) FROM branches WHERE id = ?1), "
+            "(SELECT count(*) FROM threads WHERE id = ?2)");
+        if (!check)
+            return check.error();
+        check->bind(1, info.branch.value).bind(2, info.parent ? info.parent->value : 0);
+        auto row = check->step();
+        if (!row)
+            return row.error();
+        if (check->int64(0) == 0)
+            return invalid(path(), "no branch " + std::to_string(info.branch.value));
+        if (info.parent && check->int64(1) == 0)
+            return invalid(path(), "no parent thread " + std::to_string(info.parent->value));
+        auto stmt = m_impl->db->prepare(
+            "INSERT INTO threads(branch, parent, label, started_us) VALUES (?,?,?,?)");
+        if (!stmt)
+            return stmt.error();
+        stmt->bind(1, info.branch.value)
+            .bindIdOrNull(2, info.parent ? info.parent->value : 0)
+            .bindText(3, info.label)
+            .bind(4, info.startedUs);
+        if (auto s = stmt->run(); !s)
+            return s.error();
+        return ThreadId{sqlite3_last_insert_rowid(m_impl->db->handle())};
+    });
+}
+
+Result<StepIndex> TapeWriter::append(const Step &step)
+{
+    return m_impl->inTransaction([&] { return m_impl->appendOne(step); });
+}
+
+Result<std::vector<StepIndex>> TapeWriter::appendBatch(const std::vector<Step> &steps)
+{
+    return m_impl->inTransaction([&]() -> Result<std::vector<StepIndex>> {
+        std::vector<StepIndex> out;
+        out.reserve(steps.size());
+        for (const Step &s : steps) {
+            auto r = m_impl->appendOne(s);
+            if (!r)
+                return r.error();
+            out.push_back(*r);
+        }
+        return out;
+    });
+}
+
+} // namespace tapedeck::formats

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Tapedeck builds with (only those missing), then configures
+# and builds one CMake preset. Safe to run again: quiet when everything is in place.
+#   scripts/bootstrap.sh [dev|release|asan]     (default: release)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+preset="${1:-release}"
+
+packages=(
+  build-essential cmake ninja-build pkg-config git
+  libsqlite3-dev nlohmann-json3-dev libzstd-dev libcli11-dev libxxhash-dev
+  qt6-base-dev
+  # used by the tests and benchmarks: the compressors the tape is compared against, and
+  # clang with libFuzzer for the fuzz targets
+  zstd gzip clang libclang-rt-14-dev sqlite3
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "bootstrap: installing ${missing[*]}"
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "bootstrap: need root to install packages (run as root, or: sudo apt-get install ${missing[*]})" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# Configure once; later runs only build what changed.
+[ -f "build/$preset/CMakeCache.txt" ] || cmake --preset "$preset" >/dev/null
+cmake --build --preset "$preset"
