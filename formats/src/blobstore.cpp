@@ -13,7 +13,7 @@ namespace {
 
 // How much of the base before the cut a delta may refer to. Bigger finds more repeats in
 // new content (a benchmark table like the last one) but costs time to index per request.
-constexpr size_t kDeltaWindow = 32 << 10;
+constexpr size_t kDeltaWindow = 64 << 10;
 // Blobs smaller than this are not worth a zstd frame header.
 constexpr size_t kMinCompressible = 24;
 // Each sample gives the dictionary trainer at most this much of a blob.
@@ -254,7 +254,7 @@ Result<BlobId> BlobStore::putDelta(BlobRole role, std::string_view bytes, BlobId
     size_t header = data.size();
     data.resize(header + ZSTD_compressBound(middle.size()));
     ZSTD_CCtx_reset(m_cctx, ZSTD_reset_session_and_parameters);
-    ZSTD_CCtx_setParameter(m_cctx, ZSTD_c_compressionLevel, 1);
+    ZSTD_CCtx_setParameter(m_cctx, ZSTD_c_compressionLevel, m_options.compressionLevel);
     ZSTD_CCtx_refPrefix(m_cctx, baseBytes.data() + prefix - window, window);
     size_t n = ZSTD_compress2(m_cctx, data.data() + header, data.size() - header, middle.data(),
                               middle.size());
