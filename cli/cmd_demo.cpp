@@ -20,8 +20,8 @@ void addDemoCommand(CLI::App &app)
     auto opts = std::make_shared<Options>();
     CLI::App *cmd = app.add_subcommand(
         "demo", "Write the 35-hour sample kernel-optimisation session to a tape and summarise it");
-    cmd->add_option("-o,--output", opts->output, "where to write the tape (replaced if it exists)",
-                    true);
+    cmd->add_option("-o,--output", opts->output, "where to write the tape (replaced if it exists)")
+        ->capture_default_str();
     cmd->callback([opts] {
         WriterOptions wo;
         wo.overwrite = true;

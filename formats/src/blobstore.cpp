@@ -18,7 +18,12 @@ constexpr size_t kDeltaWindow = 64 << 10;
 constexpr size_t kMinCompressible = 24;
 // Each sample gives the dictionary trainer at most this much of a blob.
 constexpr size_t kMaxSample = 16 << 10;
-constexpr size_t kCachedBases = 8;
+constexpr size_t kCachedBlobs = 16;
+// The largest window a frame may need: zstd decoders accept up to 2^27 by default.
+constexpr int kMaxWindowLog = 27;
+// Reference chains are short by construction (the writer bounds delta chains by its
+// keyframe interval); this only guards against a damaged file that loops.
+constexpr int kMaxDepth = 1024;
 
 size_t commonPrefix(std::string_view a, std::string_view b)
 {
@@ -47,13 +52,28 @@ Error corrupt(const Database &db, BlobId id, const std::string &what)
                  db.path() + ": blob " + std::to_string(id.value) + ": " + what};
 }
 
+uint64_t hashKey(std::string_view hash)
+{
+    uint64_t k = 0;
+    for (size_t i = 0; i < hash.size() && i < 8; ++i)
+        k = k << 8 | uint8_t(hash[i]);
+    return k;
+}
+
+int windowLogFor(size_t bytes)
+{
+    int log = 10;
+    while (log < kMaxWindowLog && (size_t(1) << log) < bytes)
+        ++log;
+    return log;
+}
+
 } // namespace
 
 std::string blobHash(std::string_view bytes)
 {
-    XXH128_hash_t h = XXH3_128bits(bytes.data(), bytes.size());
-    XXH128_canonical_t c;
-    XXH128_canonicalFromHash(&c, h);
+    XXH64_canonical_t c;
+    XXH64_canonicalFromHash(&c, XXH3_64bits(bytes.data(), bytes.size()));
     return std::string(reinterpret_cast<const char *>(c.digest), sizeof c.digest);
 }
 
@@ -66,13 +86,6 @@ BlobStore::~BlobStore()
     ZSTD_freeCDict(m_cdict);
     for (auto &[id, d] : m_ddicts)
         ZSTD_freeDDict(d);
-}
-
-static uint64_t hashKey(std::string_view hash)
-{
-    uint64_t k = 0;
-    std::memcpy(&k, hash.data(), std::min(hash.size(), sizeof k));
-    return k;
 }
 
 Status BlobStore::init(bool writer, const BlobStoreOptions &options, InsertObserver observer)
@@ -152,6 +165,22 @@ std::string BlobStore::compress(std::string_view bytes, BlobCodec &codec, int64_
     return out;
 }
 
+Result<std::string> BlobStore::compressWithPrefix(std::string_view bytes, std::string_view prefix)
+{
+    std::string out(ZSTD_compressBound(bytes.size()), '\0');
+    ZSTD_CCtx_reset(m_cctx, ZSTD_reset_session_and_parameters);
+    ZSTD_CCtx_setParameter(m_cctx, ZSTD_c_compressionLevel, m_options.compressionLevel);
+    // The prefix counts against the window: make the window hold all of it.
+    ZSTD_CCtx_setParameter(m_cctx, ZSTD_c_windowLog, windowLogFor(prefix.size() + bytes.size()));
+    ZSTD_CCtx_refPrefix(m_cctx, prefix.data(), prefix.size());
+    size_t n = ZSTD_compress2(m_cctx, out.data(), out.size(), bytes.data(), bytes.size());
+    ZSTD_CCtx_reset(m_cctx, ZSTD_reset_session_and_parameters);
+    if (ZSTD_isError(n))
+        return Error{ErrorCode::Io, m_db.path() + ": zstd: " + ZSTD_getErrorName(n)};
+    out.resize(n);
+    return out;
+}
+
 void BlobStore::collectSample(std::string_view bytes)
 {
     if (!m_training || bytes.size() < kMinCompressible)
@@ -204,13 +233,29 @@ Result<BlobId> BlobStore::insert(BlobRole role, std::string_view bytes, const st
     return id;
 }
 
+Result<int64_t> BlobStore::find(const std::string &hash, std::string_view bytes)
+{
+    auto it = m_idByHash.find(hashKey(hash));
+    if (it == m_idByHash.end())
+        return int64_t(0);
+    // A hash names content only probably: make sure, byte for byte.
+    auto stored = get(BlobId{it->second});
+    if (!stored) {
+        // Rolled back with a failed transaction, or damaged: store the content anew.
+        if (stored.error().code == ErrorCode::NotFound)
+            return int64_t(0);
+        return stored.error();
+    }
+    return *stored == bytes ? it->second : 0;
+}
+
 Result<BlobId> BlobStore::put(BlobRole role, std::string_view bytes, bool trainable,
-                              bool *inserted)
+                              bool *inserted, const std::vector<BlobRef> &refs)
 {
     if (inserted)
         *inserted = false;
     std::string hash = blobHash(bytes);
-    auto found = find(hash);
+    auto found = find(hash, bytes);
     if (!found)
         return found.error();
     if (*found)
@@ -225,60 +270,69 @@ Result<BlobId> BlobStore::put(BlobRole role, std::string_view bytes, bool traina
     BlobCodec codec;
     int64_t dict;
     std::string data = compress(bytes, codec, dict);
+
+    // Against references: worth it only when it beats the plain frame.
+    size_t refBytes = 0;
+    for (const BlobRef &r : refs)
+        refBytes += r.bytes.size();
+    if (!refs.empty() && bytes.size() >= kMinCompressible &&
+        refBytes + bytes.size() < (size_t(1) << kMaxWindowLog)) {
+        std::string prefix;
+        prefix.reserve(refBytes);
+        std::string header;
+        appendVarint(header, refs.size());
+        for (const BlobRef &r : refs) {
+            appendVarint(header, uint64_t(r.id.value));
+            prefix.append(r.bytes);
+        }
+        auto frame = compressWithPrefix(bytes, prefix);
+        if (!frame)
+            return frame.error();
+        if (header.size() + frame->size() < data.size()) {
+            data = header + *frame;
+            codec = BlobCodec::Referenced;
+            dict = 0;
+        }
+    }
     auto id = insert(role, bytes, hash, codec, dict, 0, data);
     if (id && inserted)
         *inserted = true;
     return id;
 }
 
-Result<BlobId> BlobStore::putDelta(BlobRole role, std::string_view bytes, BlobId base,
-                                   std::string_view baseBytes)
+Result<BlobId> BlobStore::putDelta(BlobRole role, std::string_view bytes, BlobRef base,
+                                   const std::vector<BlobRef> &refs)
 {
     std::string hash = blobHash(bytes);
-    auto found = find(hash);
+    auto found = find(hash, bytes);
     if (!found)
         return found.error();
     if (*found)
         return BlobId{*found};
 
+    const std::string_view baseBytes = base.bytes;
     size_t prefix = commonPrefix(bytes, baseBytes);
     size_t suffix = commonSuffix(bytes, baseBytes,
                                  std::min(bytes.size(), baseBytes.size()) - prefix);
     std::string_view middle = bytes.substr(prefix, bytes.size() - prefix - suffix);
     size_t window = std::min(prefix, kDeltaWindow);
 
+    std::string dictionary;
     std::string data;
     appendVarint(data, prefix);
     appendVarint(data, suffix);
     appendVarint(data, window);
-    size_t header = data.size();
-    data.resize(header + ZSTD_compressBound(middle.size()));
-    ZSTD_CCtx_reset(m_cctx, ZSTD_reset_session_and_parameters);
-    ZSTD_CCtx_setParameter(m_cctx, ZSTD_c_compressionLevel, m_options.compressionLevel);
-    ZSTD_CCtx_refPrefix(m_cctx, baseBytes.data() + prefix - window, window);
-    size_t n = ZSTD_compress2(m_cctx, data.data() + header, data.size() - header, middle.data(),
-                              middle.size());
-    if (ZSTD_isError(n))
-        return Error{ErrorCode::Io, m_db.path() + ": zstd: " + ZSTD_getErrorName(n)};
-    data.resize(header + n);
-    return insert(role, bytes, hash, BlobCodec::Delta, 0, base.value, data);
-}
-
-Result<int64_t> BlobStore::find(const std::string &hash)
-{
-    auto it = m_idByHash.find(hashKey(hash));
-    if (it == m_idByHash.end())
-        return int64_t(0);
-    m_hashById.bind(1, it->second);
-    auto row = m_hashById.step();
-    if (!row) {
-        m_hashById.reset();
-        return row.error();
+    appendVarint(data, refs.size());
+    for (const BlobRef &r : refs) {
+        appendVarint(data, uint64_t(r.id.value));
+        dictionary.append(r.bytes);
     }
-    // Two contents whose hashes share their first 8 bytes: store the new one anew.
-    int64_t id = *row && m_hashById.blob(0) == hash ? it->second : 0;
-    m_hashById.reset();
-    return id;
+    dictionary.append(baseBytes.substr(prefix - window, window));
+    auto frame = compressWithPrefix(middle, dictionary);
+    if (!frame)
+        return frame.error();
+    data += *frame;
+    return insert(role, bytes, hash, BlobCodec::Delta, 0, base.id.value, data);
 }
 
 Result<BlobStore::Row> BlobStore::readRow(BlobId id)
@@ -291,8 +345,7 @@ Result<BlobStore::Row> BlobStore::readRow(BlobId id)
     }
     if (!*found) {
         m_select.reset();
-        return Error{ErrorCode::NotFound,
-                     m_db.path() + ": no blob " + std::to_string(id.value)};
+        return Error{ErrorCode::NotFound, m_db.path() + ": no blob " + std::to_string(id.value)};
     }
     Row row;
     row.size = m_select.int64(0);
@@ -328,7 +381,29 @@ Result<ZSTD_DDict *> BlobStore::ddict(int64_t dictId)
     return d;
 }
 
-Result<std::string> BlobStore::decodeRow(BlobId id, const Row &row, std::string_view baseBytes)
+// Reads a reference list at `pos` and returns the referenced blobs' content, concatenated.
+Result<std::string> BlobStore::referenceText(BlobId id, std::string_view data, size_t &pos,
+                                             int depth)
+{
+    uint64_t n;
+    if (!readVarint(data, pos, n) || n > data.size())
+        return corrupt(m_db, id, "bad reference list");
+    std::string text;
+    for (uint64_t i = 0; i < n; ++i) {
+        uint64_t ref;
+        if (!readVarint(data, pos, ref))
+            return corrupt(m_db, id, "bad reference list");
+        if (ref == 0 || int64_t(ref) >= id.value)
+            return corrupt(m_db, id, "refers to blob " + std::to_string(ref) + ", not an earlier one");
+        auto bytes = decode(BlobId{int64_t(ref)}, depth + 1);
+        if (!bytes)
+            return bytes.error();
+        text += *bytes;
+    }
+    return text;
+}
+
+Result<std::string> BlobStore::decodeRow(BlobId id, const Row &row, int depth)
 {
     // Sizes come from the file: bound them before allocating, so a damaged row cannot ask
     // for terabytes.
@@ -336,6 +411,16 @@ Result<std::string> BlobStore::decodeRow(BlobId id, const Row &row, std::string_
     if (row.size < 0 || row.size > kMaxBlob)
         return corrupt(m_db, id, "implausible size " + std::to_string(row.size));
     std::string out;
+    auto decompress = [&](std::string_view frame, std::string_view prefix, char *dst,
+                          size_t capacity) -> Result<size_t> {
+        ZSTD_DCtx_reset(m_dctx, ZSTD_reset_session_and_parameters);
+        if (!prefix.empty())
+            ZSTD_DCtx_refPrefix(m_dctx, prefix.data(), prefix.size());
+        size_t n = ZSTD_decompressDCtx(m_dctx, dst, capacity, frame.data(), frame.size());
+        if (ZSTD_isError(n))
+            return corrupt(m_db, id, std::string("cannot decompress: ") + ZSTD_getErrorName(n));
+        return n;
+    };
     switch (row.codec) {
     case BlobCodec::Stored:
         out = row.data;
@@ -359,27 +444,46 @@ Result<std::string> BlobStore::decodeRow(BlobId id, const Row &row, std::string_
         out.resize(n);
         break;
     }
+    case BlobCodec::Referenced: {
+        size_t pos = 0;
+        auto prefix = referenceText(id, row.data, pos, depth);
+        if (!prefix)
+            return prefix.error();
+        out.resize(size_t(row.size));
+        auto n = decompress(std::string_view(row.data).substr(pos), *prefix, out.data(), out.size());
+        if (!n)
+            return n.error();
+        out.resize(*n);
+        break;
+    }
     case BlobCodec::Delta: {
+        if (row.base <= 0 || row.base >= id.value)
+            return corrupt(m_db, id, "delta base " + std::to_string(row.base) + " is invalid");
+        auto base = decode(BlobId{row.base}, depth + 1);
+        if (!base)
+            return base.error();
         size_t pos = 0;
         uint64_t prefix, suffix, window;
         if (!readVarint(row.data, pos, prefix) || !readVarint(row.data, pos, suffix) ||
-            !readVarint(row.data, pos, window) || prefix + suffix > baseBytes.size() ||
+            !readVarint(row.data, pos, window) || prefix + suffix > base->size() ||
             window > prefix || prefix + suffix > uint64_t(row.size))
             return corrupt(m_db, id, "bad delta header");
+        auto refs = referenceText(id, row.data, pos, depth);
+        if (!refs)
+            return refs.error();
+        std::string dictionary = std::move(*refs);
+        dictionary.append(std::string_view(*base).substr(prefix - window, window));
         size_t middleSize = size_t(row.size) - prefix - suffix;
         out.resize(size_t(row.size));
-        std::memcpy(out.data(), baseBytes.data(), prefix);
-        ZSTD_DCtx_reset(m_dctx, ZSTD_reset_session_and_parameters);
-        ZSTD_DCtx_refPrefix(m_dctx, baseBytes.data() + prefix - window, window);
-        size_t n = ZSTD_decompressDCtx(m_dctx, out.data() + prefix, middleSize,
-                                       row.data.data() + pos, row.data.size() - pos);
-        if (ZSTD_isError(n))
-            return corrupt(m_db, id, std::string("cannot decompress delta: ") +
-                                         ZSTD_getErrorName(n));
-        if (n != middleSize)
+        std::memcpy(out.data(), base->data(), prefix);
+        auto n = decompress(std::string_view(row.data).substr(pos), dictionary,
+                            out.data() + prefix, middleSize);
+        if (!n)
+            return n.error();
+        if (*n != middleSize)
             return corrupt(m_db, id, "delta decodes to the wrong size");
-        std::memcpy(out.data() + prefix + middleSize,
-                    baseBytes.data() + baseBytes.size() - suffix, suffix);
+        std::memcpy(out.data() + prefix + middleSize, base->data() + base->size() - suffix,
+                    suffix);
         break;
     }
     default:
@@ -405,45 +509,33 @@ void BlobStore::remember(BlobId id, const std::string &bytes)
     if (cached(id))
         return;
     m_cache.emplace_front(id, bytes);
-    if (m_cache.size() > kCachedBases)
+    if (m_cache.size() > kCachedBlobs)
         m_cache.pop_back();
+}
+
+Result<std::string> BlobStore::decode(BlobId id, int depth)
+{
+    if (const std::string *hit = cached(id))
+        return *hit;
+    if (depth > kMaxDepth)
+        return corrupt(m_db, id, "references nest too deep");
+    auto row = readRow(id);
+    if (!row)
+        return row.error();
+    auto bytes = decodeRow(id, *row, depth);
+    // What other blobs are built on is likely to be asked for again soon.
+    if (bytes && depth > 0)
+        remember(id, *bytes);
+    return bytes;
 }
 
 Result<std::string> BlobStore::get(BlobId id)
 {
-    if (const std::string *hit = cached(id))
-        return *hit;
-    // Walk down the delta chain to a blob that decodes on its own (or one in the cache),
-    // then decode back up. Bases always have smaller ids, which also rules out cycles.
-    std::vector<std::pair<BlobId, Row>> chain;
-    std::string base;
-    BlobId current = id;
-    for (;;) {
-        auto row = readRow(current);
-        if (!row)
-            return row.error();
-        bool isDelta = row->codec == BlobCodec::Delta;
-        int64_t next = row->base;
-        chain.emplace_back(current, std::move(*row));
-        if (!isDelta)
-            break;
-        if (next <= 0 || next >= current.value)
-            return corrupt(m_db, current, "delta base " + std::to_string(next) + " is invalid");
-        current = BlobId{next};
-        if (const std::string *hit = cached(current)) {
-            base = *hit;
-            break;
-        }
-    }
-    for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
-        auto decoded = decodeRow(it->first, it->second, base);
-        if (!decoded)
-            return decoded.error();
-        base = std::move(*decoded);
-        if (chain.size() > 1 || it->second.codec == BlobCodec::Delta)
-            remember(it->first, base);
-    }
-    return base;
+    auto bytes = decode(id, 0);
+    // A delta is the base of the thread's next request.
+    if (bytes && bytes->size() > 4096)
+        remember(id, *bytes);
+    return bytes;
 }
 
 std::string BlobStore::verifyBlob(BlobId id)

@@ -1,16 +1,19 @@
 // Content-addressed blobs: every piece of content (a message, a tool output, a request
-// body) is stored once, keyed by the XXH3-128 hash of its bytes, as a zstd frame.
+// body) is stored once, keyed by the XXH3-64 hash of its bytes, as a zstd frame.
 //
 // Codecs (FORMAT.md, "Blobs"):
 //   0 stored as is (when compression would not make it smaller)
 //   1 zstd frame
 //   2 zstd frame compressed with the file's trained dictionary `dict`
-//   3 delta against blob `base`: varint prefix length, varint suffix length, varint window
-//     length, then a zstd frame of the middle, compressed with the `window` bytes of the
-//     base that end where the common prefix ends as its prefix dictionary.
+//   3 delta against blob `base`: the common prefix and suffix of the two, and the middle
+//     as a zstd frame whose prefix dictionary is the reference blobs followed by the
+//     `window` bytes of the base that end where the common prefix ends
+//   4 zstd frame whose prefix dictionary is the concatenated content of reference blobs
+// A reference blob always has a smaller id than the blob that uses it, so decoding always
+// ends, and the writer keeps the depth of references small.
 //
 // The writer side trains the dictionary from the file's own early content. The reader side
-// keeps a small cache of decoded blobs that deltas are built on, so reading the requests of
+// keeps a small cache of decoded blobs that others are built on, so reading the requests of
 // a thread in order decodes each one once. Not thread-safe; one per Database.
 #pragma once
 
@@ -22,23 +25,30 @@
 #include <functional>
 #include <list>
 #include <map>
-#include <unordered_map>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 namespace tapedeck::formats {
 
-enum class BlobCodec : int { Stored = 0, Zstd = 1, ZstdDict = 2, Delta = 3 };
+enum class BlobCodec : int { Stored = 0, Zstd = 1, ZstdDict = 2, Delta = 3, Referenced = 4 };
 
 struct BlobStoreOptions {
     int compressionLevel = 6;
     int64_t dictionaryTrainingBytes = 2 << 20;
-    int64_t dictionarySize = 112 << 10;
+    int64_t dictionarySize = 32 << 10;
 };
 
-// The 16-byte canonical (big-endian) XXH3-128 of `bytes`.
+// Content the writer already holds, named as a reference for a new blob.
+struct BlobRef {
+    BlobId id;
+    std::string_view bytes;
+};
+
+// The 8-byte canonical (big-endian) XXH3-64 of `bytes`. Dedup never trusts the hash
+// alone: a hit is confirmed by comparing content.
 std::string blobHash(std::string_view bytes);
 
 class BlobStore {
@@ -49,7 +59,8 @@ public:
     BlobStore &operator=(const BlobStore &) = delete;
 
     // Told of every blob the writer inserts (for the running totals).
-    using InsertObserver = std::function<void(BlobRole, int64_t storedBytes, int64_t rawBytes, BlobId)>;
+    using InsertObserver =
+        std::function<void(BlobRole, int64_t storedBytes, int64_t rawBytes, BlobId)>;
 
     // Prepares statements and loads the dictionary if the file has one. A writer also
     // loads the hash of every blob: the file keeps no index on hashes, since an index
@@ -58,13 +69,14 @@ public:
 
     // Writer: stores `bytes` unless a blob with the same content exists; returns its id.
     // `inserted` tells whether it was new. `trainable` content feeds the dictionary.
+    // With `refs`, the blob is compressed against their content (codec 4).
     Result<BlobId> put(BlobRole role, std::string_view bytes, bool trainable = true,
-                       bool *inserted = nullptr);
-    // Writer: as put(), but stores a delta against `base`, whose content is `baseBytes`.
-    Result<BlobId> putDelta(BlobRole role, std::string_view bytes, BlobId base,
-                            std::string_view baseBytes);
+                       bool *inserted = nullptr, const std::vector<BlobRef> &refs = {});
+    // Writer: as put(), but stores a delta against `base` (and `refs`).
+    Result<BlobId> putDelta(BlobRole role, std::string_view bytes, BlobRef base,
+                            const std::vector<BlobRef> &refs = {});
 
-    // Reader and writer: the decoded content of a blob, its hash checked only by verify().
+    // The decoded content of a blob (its hash is checked by verifyBlob(), not here).
     Result<std::string> get(BlobId id);
     // Decodes and re-hashes one blob: the problem, or an empty string when it is intact.
     std::string verifyBlob(BlobId id);
@@ -79,12 +91,15 @@ private:
         std::string data;
     };
     Result<Row> readRow(BlobId id);
-    // The id of a stored blob with this hash, 0 if none.
-    Result<int64_t> find(const std::string &hash);
-    Result<std::string> decodeRow(BlobId id, const Row &row, std::string_view baseBytes);
+    Result<std::string> decode(BlobId id, int depth);
+    Result<std::string> decodeRow(BlobId id, const Row &row, int depth);
+    Result<std::string> referenceText(BlobId id, std::string_view data, size_t &pos, int depth);
+    // The id of a stored blob with exactly this content, 0 if none.
+    Result<int64_t> find(const std::string &hash, std::string_view bytes);
     Result<BlobId> insert(BlobRole role, std::string_view bytes, const std::string &hash,
                           BlobCodec codec, int64_t dict, int64_t base, std::string_view data);
     std::string compress(std::string_view bytes, BlobCodec &codec, int64_t &dict);
+    Result<std::string> compressWithPrefix(std::string_view bytes, std::string_view prefix);
     void collectSample(std::string_view bytes);
     Status trainDictionary();
     Result<ZSTD_DDict *> ddict(int64_t dictId);
@@ -97,8 +112,7 @@ private:
     Statement m_insert;
     Statement m_select;
     InsertObserver m_observer;
-    // First 8 bytes of each stored blob's hash -> its id. A hit is confirmed against the
-    // full hash in the file.
+    // Hash of each stored blob -> its id (writer only).
     std::unordered_map<uint64_t, int64_t> m_idByHash;
     ZSTD_CCtx *m_cctx = nullptr;
     ZSTD_DCtx *m_dctx = nullptr;
@@ -108,7 +122,7 @@ private:
     bool m_training = false;
     std::string m_samples;
     std::vector<size_t> m_sampleSizes;
-    // Most recently decoded delta bases, newest first.
+    // Recently decoded blobs that others refer to, newest first.
     std::list<std::pair<BlobId, std::string>> m_cache;
 };
 

@@ -103,4 +103,36 @@ std::optional<std::vector<StreamChunk>> unpackChunks(std::string_view packed, in
     return chunks;
 }
 
+std::string packWireMeta(const WireMeta &meta, int64_t startUs)
+{
+    std::string out;
+    for (const nlohmann::json *headers : {&meta.requestHeaders, &meta.responseHeaders}) {
+        std::string text = headers->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+        appendVarint(out, text.size());
+        out += text;
+    }
+    out += packChunks(meta.chunks, startUs);
+    return out;
+}
+
+std::optional<WireMeta> unpackWireMeta(std::string_view packed, int64_t startUs)
+{
+    WireMeta meta;
+    size_t pos = 0;
+    for (nlohmann::json *headers : {&meta.requestHeaders, &meta.responseHeaders}) {
+        uint64_t n;
+        if (!readVarint(packed, pos, n) || n > packed.size() - pos)
+            return std::nullopt;
+        *headers = nlohmann::json::parse(packed.substr(pos, n), nullptr, false);
+        if (headers->is_discarded())
+            return std::nullopt;
+        pos += n;
+    }
+    auto chunks = unpackChunks(packed.substr(pos), startUs);
+    if (!chunks)
+        return std::nullopt;
+    meta.chunks = std::move(*chunks);
+    return meta;
+}
+
 } // namespace tapedeck::formats

@@ -24,4 +24,14 @@ std::optional<std::vector<int64_t>> unpackIds(std::string_view packed);
 std::string packChunks(const std::vector<StreamChunk> &chunks, int64_t startUs);
 std::optional<std::vector<StreamChunk>> unpackChunks(std::string_view packed, int64_t startUs);
 
+// What a wire exchange says besides its bodies, in one blob: both header objects as JSON
+// and the chunk map (FORMAT.md, "Wire metadata").
+struct WireMeta {
+    nlohmann::json requestHeaders;
+    nlohmann::json responseHeaders;
+    std::vector<StreamChunk> chunks;
+};
+std::string packWireMeta(const WireMeta &meta, int64_t startUs);
+std::optional<WireMeta> unpackWireMeta(std::string_view packed, int64_t startUs);
+
 } // namespace tapedeck::formats

@@ -111,11 +111,9 @@ CREATE TABLE wire(
     method TEXT NOT NULL,
     url TEXT NOT NULL,
     status INTEGER NOT NULL,
-    request_headers INTEGER NOT NULL,
-    response_headers INTEGER NOT NULL,
+    meta INTEGER NOT NULL,
     request_body INTEGER NOT NULL,
-    response_body INTEGER NOT NULL,
-    chunks INTEGER
+    response_body INTEGER NOT NULL
 );
 
 CREATE TABLE totals(
@@ -147,7 +145,7 @@ CREATE TABLE text_sources(
     step INTEGER NOT NULL,
     field INTEGER NOT NULL
 );
-CREATE VIRTUAL TABLE text_index USING fts5(text, content='', tokenize='unicode61');
+CREATE VIRTUAL TABLE text_index USING fts5(text, content='', detail=none, tokenize='unicode61');
 )sql";
 
 Status createSchema(Database &db)
@@ -201,6 +199,25 @@ Result<int> checkSchema(Database &db)
     if (*version < 1)
         return Error{ErrorCode::Corrupt, db.path() + ": tape has no format version (user_version 0)"};
     return int(*version);
+}
+
+Result<int64_t> readMetaInteger(Database &db, const char *key)
+{
+    auto q = db.prepare("SELECT value FROM meta WHERE key = ?");
+    if (!q)
+        return q.error();
+    q->bindText(1, key);
+    auto row = q->step();
+    if (!row)
+        return row.error();
+    if (!*row)
+        return int64_t(0);
+    std::string v = q->text(0);
+    char *end = nullptr;
+    long long n = std::strtoll(v.c_str(), &end, 10);
+    if (v.empty() || *end)
+        return Error{ErrorCode::Corrupt, db.path() + ": meta " + key + " is not a number"};
+    return int64_t(n);
 }
 
 Status configureConnection(Database &db, bool writer)

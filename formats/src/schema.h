@@ -25,6 +25,9 @@ Status createSchema(Database &db);
 // Checks application_id and user_version of an opened database: NotATape, FutureVersion
 // or Corrupt (an unreadable header) otherwise. Returns the file's version.
 Result<int> checkSchema(Database &db);
+// An integer kept in the meta table; 0 when the key is absent.
+Result<int64_t> readMetaInteger(Database &db, const char *key);
+
 // Settings every connection uses (WAL, foreign keys off for speed: the writer keeps
 // references valid and verify checks them).
 Status configureConnection(Database &db, bool writer);

@@ -121,8 +121,7 @@ Result<std::unique_ptr<TapeReader>> TapeReader::open(const std::string &path)
         {&impl->summaryRange, range},
         {&impl->detailById, "SELECT call_id, messages, params, payload FROM steps WHERE id = ?"},
         {&impl->wireById,
-         "SELECT method, url, status, request_headers, response_headers, request_body, "
-         "response_body, chunks FROM wire WHERE step = ?"},
+         "SELECT method, url, status, meta, request_body, response_body FROM wire WHERE step = ?"},
         {&impl->maxStep, "SELECT coalesce(max(id), 0) FROM steps"},
     };
     for (auto &[stmt, sql] : statements) {
@@ -431,33 +430,25 @@ Result<Step> TapeReader::step(StepIndex index) const
         x.method = w.text(0);
         x.url = w.text(1);
         x.status = int(w.int64(2));
-        int64_t ids[5] = {w.int64(3), w.int64(4), w.int64(5), w.int64(6), w.int64(7)};
+        int64_t metaId = w.int64(3), requestId = w.int64(4), responseId = w.int64(5);
         w.reset();
-        auto reqHeaders = m_impl->jsonBlob(index, ids[0], "the request headers");
-        if (!reqHeaders)
-            return reqHeaders.error();
-        x.requestHeaders = std::move(*reqHeaders);
-        auto respHeaders = m_impl->jsonBlob(index, ids[1], "the response headers");
-        if (!respHeaders)
-            return respHeaders.error();
-        x.responseHeaders = std::move(*respHeaders);
-        auto reqBody = m_impl->blob(ids[2]);
+        auto packed = m_impl->blob(metaId);
+        if (!packed)
+            return packed.error();
+        auto meta = unpackWireMeta(*packed, s.startedUs);
+        if (!meta)
+            return corruptStep(path(), index, "its wire headers and chunk map are damaged");
+        x.requestHeaders = std::move(meta->requestHeaders);
+        x.responseHeaders = std::move(meta->responseHeaders);
+        x.chunks = std::move(meta->chunks);
+        auto reqBody = m_impl->blob(requestId);
         if (!reqBody)
             return reqBody.error();
         x.requestBody = std::move(*reqBody);
-        auto respBody = m_impl->blob(ids[3]);
+        auto respBody = m_impl->blob(responseId);
         if (!respBody)
             return respBody.error();
         x.responseBody = std::move(*respBody);
-        if (ids[4]) {
-            auto packed = m_impl->blob(ids[4]);
-            if (!packed)
-                return packed.error();
-            auto chunks = unpackChunks(*packed, s.startedUs);
-            if (!chunks)
-                return corruptStep(path(), index, "its stream chunk map is damaged");
-            x.chunks = std::move(*chunks);
-        }
         s.wire = std::move(x);
     } else {
         w.reset();
@@ -590,11 +581,9 @@ VerifyReport TapeReader::verify(const std::function<void(int64_t, int64_t)> &pro
              "OR (params IS NOT NULL AND params NOT IN (SELECT id FROM blobs)) "
              "OR (payload IS NOT NULL AND payload NOT IN (SELECT id FROM blobs))");
     dangling("its wire bytes refer to a missing blob",
-             "SELECT step FROM wire WHERE request_headers NOT IN (SELECT id FROM blobs) "
-             "OR response_headers NOT IN (SELECT id FROM blobs) "
+             "SELECT step FROM wire WHERE meta NOT IN (SELECT id FROM blobs) "
              "OR request_body NOT IN (SELECT id FROM blobs) "
-             "OR response_body NOT IN (SELECT id FROM blobs) "
-             "OR (chunks IS NOT NULL AND chunks NOT IN (SELECT id FROM blobs))");
+             "OR response_body NOT IN (SELECT id FROM blobs)");
     dangling("has wire bytes but no step row",
              "SELECT step FROM wire WHERE step NOT IN (SELECT id FROM steps)");
 

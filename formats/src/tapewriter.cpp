@@ -45,6 +45,21 @@ struct ThreadState {
     BlobId lastRequest;
     std::string lastRequestBytes;
     int requestsSinceKeyframe = 0;
+    std::vector<int64_t> lastMessageIds;
+    // The thread's previous response body: the framing of a stream (event names, ids,
+    // the JSON around each delta) repeats from one response to the next.
+    BlobId lastResponse;
+    std::string lastResponseBytes;
+    int responsesSinceKeyframe = 0;
+    // Payloads of the thread's steps since its last model call, and that call's response:
+    // what the next request's new messages repeat, so they are compressed against them.
+    std::vector<std::pair<BlobId, std::string>> recentPayloads;
+};
+
+// The messages of the request being appended, with the bytes of those at hand.
+struct RequestMessages {
+    std::vector<int64_t> ids;
+    std::vector<std::string> bytes;  // empty where the message was stored earlier
 };
 
 struct TapeWriter::Impl {
@@ -66,10 +81,14 @@ struct TapeWriter::Impl {
     Status reloadAfterRollback();
     Result<ThreadState *> thread(ThreadId id);
     Result<int64_t> internString(const std::string &s);
-    Result<BlobId> putJson(const nlohmann::json &v, StepIndex step, TextField field, bool index);
+    Result<BlobId> putJson(const nlohmann::json &v, StepIndex step, TextField field, bool index,
+                           std::string &bytes);
     Result<StepIndex> appendOne(const Step &step);
-    Result<BlobId> putRequestBody(ThreadState &t, const std::string &body);
-    Status writeWire(StepIndex index, const WireExchange &w, ThreadState &t, int64_t startUs);
+    Result<RequestMessages> putMessages(const Step &step, ThreadState &t, StepIndex index);
+    Result<BlobId> putRequestBody(ThreadState &t, const std::string &body, const Step &step,
+                                  RequestMessages &messages, BlobRef params);
+    Status writeWire(StepIndex index, const Step &step, ThreadState &t,
+                     RequestMessages &messages, BlobRef params, BlobRef payload);
 
     template <typename Fn>
     auto inTransaction(Fn &&fn) -> decltype(fn())
@@ -125,8 +144,8 @@ Status TapeWriter::Impl::init(bool created)
          "cache_write_tokens, cost_usd, message_count, request_bytes, response_bytes, messages, "
          "params, payload) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"},
         {&insertWire,
-         "INSERT INTO wire(step, method, url, status, request_headers, response_headers, "
-         "request_body, response_body, chunks) VALUES (?,?,?,?,?,?,?,?,?)"},
+         "INSERT INTO wire(step, method, url, status, meta, request_body, response_body) "
+         "VALUES (?,?,?,?,?,?,?)"},
         {&findString, "SELECT id FROM strings WHERE value = ?"},
         {&insertString, "INSERT INTO strings(value) VALUES (?)"},
     };
@@ -239,29 +258,86 @@ Result<int64_t> TapeWriter::Impl::internString(const std::string &s)
 }
 
 Result<BlobId> TapeWriter::Impl::putJson(const nlohmann::json &v, StepIndex step,
-                                         TextField field, bool index)
+                                         TextField field, bool index, std::string &bytes)
 {
-    std::string bytes = v.dump();
+    bytes = v.dump();
     bool inserted = false;
     auto id = blobs->put(BlobRole::Content, bytes, true, &inserted);
     if (!id)
         return id;
     if (inserted && index) {
-        if (auto s = text->add(*id, step, field, textOf(v)); !s)
+        if (auto s = text->add(*id, step, field, v); !s)
             return s.error();
     }
     return id;
 }
 
-Result<BlobId> TapeWriter::Impl::putRequestBody(ThreadState &t, const std::string &body)
+Result<RequestMessages> TapeWriter::Impl::putMessages(const Step &step, ThreadState &t,
+                                                      StepIndex index)
 {
+    RequestMessages out;
+    out.ids.reserve(step.requestMessages.size());
+    out.bytes.resize(step.requestMessages.size());
+    std::vector<BlobRef> refs;
+    for (const auto &[id, bytes] : t.recentPayloads)
+        refs.push_back(BlobRef{id, bytes});
+    for (size_t i = 0; i < step.requestMessages.size(); ++i) {
+        const nlohmann::json &m = step.requestMessages[i];
+        JsonHash h = jsonTreeHash(m);
+        auto it = messageIds.find(h);
+        if (it == messageIds.end()) {
+            std::string bytes = m.dump();
+            bool inserted = false;
+            auto id = blobs->put(BlobRole::Message, bytes, true, &inserted, refs);
+            if (!id)
+                return id.error();
+            if (inserted) {
+                if (auto s = text->add(*id, index, TextField::Message, m); !s)
+                    return s.error();
+            }
+            it = messageIds.emplace(h, *id).first;
+            out.bytes[i] = std::move(bytes);
+        }
+        out.ids.push_back(it->second.value);
+    }
+    return out;
+}
+
+Result<BlobId> TapeWriter::Impl::putRequestBody(ThreadState &t, const std::string &body,
+                                                const Step &step, RequestMessages &messages,
+                                                BlobRef params)
+{
+    // The message blobs at `from` and after, as references; those stored by earlier steps
+    // are serialised again, which costs what storing them did.
+    auto messageRefs = [&](size_t from) {
+        std::vector<BlobRef> refs;
+        for (size_t i = from; i < messages.ids.size(); ++i) {
+            if (messages.bytes[i].empty())
+                messages.bytes[i] = step.requestMessages[i].dump();
+            refs.push_back(BlobRef{BlobId{messages.ids[i]}, messages.bytes[i]});
+        }
+        return refs;
+    };
     Result<BlobId> id = Error{ErrorCode::Io, ""};
     bool keyframe = !t.lastRequest.value || t.requestsSinceKeyframe + 1 >= options.keyframeInterval;
     if (keyframe) {
-        id = blobs->put(BlobRole::Wire, body, false);
+        // Stored whole, but against the request's own messages and parameters, which hold
+        // nearly all of its text.
+        std::vector<BlobRef> refs;
+        if (params.id.value)
+            refs.push_back(params);
+        for (const BlobRef &r : messageRefs(0))
+            refs.push_back(r);
+        id = blobs->put(BlobRole::Wire, body, false, nullptr, refs);
         t.requestsSinceKeyframe = 0;
     } else {
-        id = blobs->putDelta(BlobRole::Wire, body, t.lastRequest, t.lastRequestBytes);
+        // Against the previous request, and the messages that are new since it.
+        size_t same = 0;
+        while (same < messages.ids.size() && same < t.lastMessageIds.size() &&
+               messages.ids[same] == t.lastMessageIds[same])
+            ++same;
+        id = blobs->putDelta(BlobRole::Wire, body, BlobRef{t.lastRequest, t.lastRequestBytes},
+                             messageRefs(same));
         ++t.requestsSinceKeyframe;
     }
     if (!id)
@@ -271,44 +347,55 @@ Result<BlobId> TapeWriter::Impl::putRequestBody(ThreadState &t, const std::strin
     return id;
 }
 
-Status TapeWriter::Impl::writeWire(StepIndex index, const WireExchange &w, ThreadState &t,
-                                   int64_t startUs)
+Status TapeWriter::Impl::writeWire(StepIndex index, const Step &step, ThreadState &t,
+                                   RequestMessages &messages, BlobRef params, BlobRef payload)
 {
-    auto reqHeaders = blobs->put(BlobRole::Wire, w.requestHeaders.dump(), true);
-    if (!reqHeaders)
-        return reqHeaders.error();
-    auto respHeaders = blobs->put(BlobRole::Wire, w.responseHeaders.dump(), true);
-    if (!respHeaders)
-        return respHeaders.error();
-    auto reqBody = putRequestBody(t, w.requestBody);
-    if (!reqBody)
-        return reqBody.error();
-    auto respBody = blobs->put(BlobRole::Wire, w.responseBody, true);
-    if (!respBody)
-        return respBody.error();
-    int64_t chunkBlob = 0;
+    const WireExchange &w = *step.wire;
     if (!w.chunks.empty()) {
         uint64_t total = 0;
         for (const StreamChunk &c : w.chunks)
             total += c.length;
         if (total != w.responseBody.size())
-            return invalid(db->path(), "step " + std::to_string(index.value) + ": stream chunks add up to " +
-                                           std::to_string(total) + " bytes, the response body has " +
+            return invalid(db->path(), "step " + std::to_string(index.value) +
+                                           ": stream chunks add up to " + std::to_string(total) +
+                                           " bytes, the response body has " +
                                            std::to_string(w.responseBody.size()));
-        auto chunks = blobs->put(BlobRole::Wire, packChunks(w.chunks, startUs), false);
-        if (!chunks)
-            return chunks.error();
-        chunkBlob = chunks->value;
+    }
+    auto meta = blobs->put(BlobRole::Wire,
+                           packWireMeta(WireMeta{w.requestHeaders, w.responseHeaders, w.chunks},
+                                        step.startedUs),
+                           true);
+    if (!meta)
+        return meta.error();
+    auto reqBody = putRequestBody(t, w.requestBody, step, messages, params);
+    if (!reqBody)
+        return reqBody.error();
+    // A streamed response repeats its normalized form between the framing of each event,
+    // and the framing repeats the previous response's. The chain of previous responses is
+    // cut every keyframeInterval responses, as requests' is.
+    std::vector<BlobRef> refs;
+    if (t.lastResponse.value && t.responsesSinceKeyframe + 1 < options.keyframeInterval) {
+        refs.push_back(BlobRef{t.lastResponse, t.lastResponseBytes});
+        ++t.responsesSinceKeyframe;
+    } else {
+        t.responsesSinceKeyframe = 0;
+    }
+    if (payload.id.value)
+        refs.push_back(payload);
+    auto respBody = blobs->put(BlobRole::Wire, w.responseBody, true, nullptr, refs);
+    if (!respBody)
+        return respBody.error();
+    if (!w.responseBody.empty()) {
+        t.lastResponse = *respBody;
+        t.lastResponseBytes = w.responseBody;
     }
     insertWire.bind(1, index.value)
         .bindText(2, w.method)
         .bindText(3, w.url)
         .bind(4, w.status)
-        .bind(5, reqHeaders->value)
-        .bind(6, respHeaders->value)
-        .bind(7, reqBody->value)
-        .bind(8, respBody->value)
-        .bindIdOrNull(9, chunkBlob);
+        .bind(5, meta->value)
+        .bind(6, reqBody->value)
+        .bind(7, respBody->value);
     return insertWire.run();
 }
 
@@ -339,49 +426,49 @@ Result<StepIndex> TapeWriter::Impl::appendOne(const Step &step)
     if (!name)
         return name.error();
 
+    RequestMessages messages;
     int64_t messagesBlob = 0;
     if (!step.requestMessages.empty()) {
-        std::vector<int64_t> ids;
-        ids.reserve(step.requestMessages.size());
-        for (const nlohmann::json &m : step.requestMessages) {
-            JsonHash h = jsonTreeHash(m);
-            auto it = messageIds.find(h);
-            if (it == messageIds.end()) {
-                std::string bytes = m.dump();
-                bool inserted = false;
-                auto id = blobs->put(BlobRole::Message, bytes, true, &inserted);
-                if (!id)
-                    return id.error();
-                if (inserted) {
-                    if (auto s = text->add(*id, index, TextField::Message, textOf(m)); !s)
-                        return s.error();
-                }
-                it = messageIds.emplace(h, *id).first;
-            }
-            ids.push_back(it->second.value);
-        }
-        auto packed = blobs->put(BlobRole::Content, packIds(ids), false);
+        auto m = putMessages(step, ts, index);
+        if (!m)
+            return m.error();
+        messages = std::move(*m);
+        auto packed = blobs->put(BlobRole::Content, packIds(messages.ids), false);
         if (!packed)
             return packed.error();
         messagesBlob = packed->value;
     }
-    int64_t paramsBlob = 0;
+    std::string paramsBytes;
+    BlobRef params;
     if (!step.requestParams.is_null()) {
-        auto p = putJson(step.requestParams, index, TextField::Payload, false);
+        auto p = putJson(step.requestParams, index, TextField::Payload, false, paramsBytes);
         if (!p)
             return p.error();
-        paramsBlob = p->value;
+        params = BlobRef{*p, paramsBytes};
     }
-    int64_t payloadBlob = 0;
+    std::string payloadBytes;
+    BlobRef payload;
     if (!step.payload.is_null()) {
-        auto p = putJson(step.payload, index, payloadField(step.kind), true);
+        auto p = putJson(step.payload, index, payloadField(step.kind), true, payloadBytes);
         if (!p)
             return p.error();
-        payloadBlob = p->value;
+        payload = BlobRef{*p, payloadBytes};
     }
     if (step.wire) {
-        if (auto s = writeWire(index, *step.wire, ts, step.startedUs); !s)
+        if (auto s = writeWire(index, step, ts, messages, params, payload); !s)
             return s.error();
+    }
+    if (step.kind == StepKind::ModelCall) {
+        ts.recentPayloads.clear();
+        ts.lastMessageIds = std::move(messages.ids);
+    }
+    if (payload.id.value) {
+        ts.recentPayloads.emplace_back(payload.id, std::move(payloadBytes));
+        // Many tool calls between two model calls: the last ones are what the next request
+        // adds.
+        constexpr size_t kRecentPayloads = 16;
+        if (ts.recentPayloads.size() > kRecentPayloads)
+            ts.recentPayloads.erase(ts.recentPayloads.begin());
     }
 
     const int64_t requestBytes = step.wire ? int64_t(step.wire->requestBody.size()) : 0;
@@ -411,8 +498,8 @@ Result<StepIndex> TapeWriter::Impl::appendOne(const Step &step)
         .bind(20, requestBytes)
         .bind(21, responseBytes)
         .bindIdOrNull(22, messagesBlob)
-        .bindIdOrNull(23, paramsBlob)
-        .bindIdOrNull(24, payloadBlob);
+        .bindIdOrNull(23, params.id.value)
+        .bindIdOrNull(24, payload.id.value);
     if (auto s = insertStep.run(); !s)
         return s.error();
 

@@ -2,6 +2,8 @@
 
 #include "blobstore.h"
 
+#include <xxhash.h>
+
 #include <algorithm>
 #include <cctype>
 
@@ -37,13 +39,7 @@ std::string textOf(const nlohmann::json &value)
 
 Result<int64_t> indexedThrough(Database &db)
 {
-    auto q = db.prepare("SELECT value FROM meta WHERE key = 'text_indexed_through'");
-    if (!q)
-        return q.error();
-    auto row = q->step();
-    if (!row)
-        return row.error();
-    return *row ? std::stoll("0" + q->text(0)) : int64_t(0);
+    return readMetaInteger(db, "text_indexed_through");
 }
 
 Status TextIndexWriter::init(BlobStore &blobs)
@@ -95,8 +91,33 @@ Status TextIndexWriter::init(BlobStore &blobs)
     return m_db.commit();
 }
 
-Status TextIndexWriter::add(BlobId blob, StepIndex step, TextField field, std::string text)
+static void collectNewText(const nlohmann::json &v, std::unordered_set<uint64_t> &seen,
+                           std::string &out)
 {
+    switch (v.type()) {
+    case nlohmann::json::value_t::string: {
+        const auto &s = v.get_ref<const std::string &>();
+        if (!s.empty() && seen.insert(XXH3_64bits(s.data(), s.size())).second) {
+            out += s;
+            out += '\n';
+        }
+        break;
+    }
+    case nlohmann::json::value_t::array:
+    case nlohmann::json::value_t::object:
+        for (const auto &e : v)
+            collectNewText(e, seen, out);
+        break;
+    default:
+        break;
+    }
+}
+
+Status TextIndexWriter::add(BlobId blob, StepIndex step, TextField field,
+                            const nlohmann::json &value)
+{
+    std::string text;
+    collectNewText(value, m_seenStrings, text);
     if (text.empty())
         return {};
     m_insertSource.bind(1, blob.value).bind(2, step.value).bind(3, int(field));
@@ -141,14 +162,16 @@ static std::vector<std::string> wordsOf(const std::string &query)
     return words;
 }
 
-static Result<std::vector<TextMatch>> runMatch(Database &db, const std::string &match, int limit)
+static Result<std::vector<TextMatch>> runMatch(Database &db, const std::string &match, int limit,
+                                               int offset)
 {
     auto stmt = db.prepare(
         "SELECT s.blob, s.step, s.field FROM text_index JOIN text_sources s "
-        "ON s.blob = text_index.rowid WHERE text_index MATCH ? ORDER BY s.step, s.blob LIMIT ?");
+        "ON s.blob = text_index.rowid WHERE text_index MATCH ? ORDER BY s.step, s.blob "
+        "LIMIT ? OFFSET ?");
     if (!stmt)
         return stmt.error();
-    stmt->bindText(1, match).bind(2, limit);
+    stmt->bindText(1, match).bind(2, limit).bind(3, offset);
     std::vector<TextMatch> out;
     for (;;) {
         auto row = stmt->step();
@@ -162,17 +185,91 @@ static Result<std::vector<TextMatch>> runMatch(Database &db, const std::string &
     return out;
 }
 
-static std::string lower(std::string s);
+// Lower case, every run of characters that are not letters or digits made one space: the
+// form in which words and phrases are looked for in text.
+static std::string normalized(const std::string &text)
+{
+    std::string out;
+    bool gap = false;
+    for (unsigned char c : text) {
+        if (std::isalnum(c) || c >= 0x80 || c == '_') {
+            if (gap && !out.empty())
+                out += ' ';
+            gap = false;
+            out += char(std::tolower(c));
+        } else {
+            gap = true;
+        }
+    }
+    return out;
+}
 
-// The unindexed tail: blobs after the watermark that hold every word of the query.
+// The double-quoted parts of a query that hold more than one word.
+static std::vector<std::string> quotedPhrases(const std::string &query)
+{
+    std::vector<std::string> phrases;
+    size_t pos = 0;
+    for (;;) {
+        size_t open = query.find('"', pos);
+        if (open == std::string::npos)
+            break;
+        size_t close = query.find('"', open + 1);
+        if (close == std::string::npos)
+            break;
+        std::string p = normalized(query.substr(open + 1, close - open - 1));
+        if (p.find(' ') != std::string::npos)
+            phrases.push_back(p);
+        pos = close + 1;
+    }
+    return phrases;
+}
+
+static Result<std::string> textOfBlob(BlobStore &blobs, BlobId id)
+{
+    auto bytes = blobs.get(id);
+    if (!bytes)
+        return bytes.error();
+    auto v = nlohmann::json::parse(*bytes, nullptr, false);
+    return v.is_discarded() ? *bytes : textOf(v);
+}
+
+// Whether the blob's text holds every word (as a word prefix) and every phrase.
+static Result<bool> textHolds(BlobStore &blobs, BlobId id, const std::vector<std::string> &words,
+                              const std::vector<std::string> &phrases)
+{
+    auto text = textOfBlob(blobs, id);
+    if (!text)
+        return text.error();
+    std::string norm = " " + normalized(*text) + " ";
+    for (const std::string &w : words) {
+        if (norm.find(" " + normalized(w)) == std::string::npos)
+            return false;
+    }
+    for (const std::string &p : phrases) {
+        if (norm.find(" " + p + " ") == std::string::npos)
+            return false;
+    }
+    return true;
+}
+
+// The unindexed tail: blobs after the watermark that hold every word and phrase.
 static Result<std::vector<TextMatch>> scanTail(Database &db, BlobStore &blobs,
-                                               const std::vector<std::string> &words, int limit)
+                                               const std::vector<std::string> &words,
+                                               const std::vector<std::string> &phrases, int limit)
 {
     std::vector<TextMatch> out;
+    if (words.empty())
+        return out;
+    std::vector<std::string> plain;
+    for (const std::string &w : words) {
+        if (w != "AND" && w != "OR" && w != "NOT" && w != "NEAR")
+            plain.push_back(w);
+    }
     auto through = indexedThrough(db);
     if (!through)
         return through.error();
-    auto tail = db.prepare("SELECT blob, step, field FROM text_sources WHERE blob > ? ORDER BY step, blob");
+    auto tail = db.prepare(
+        "SELECT blob, step, field FROM text_sources WHERE blob > ? ORDER BY step, blob");
     if (!tail)
         return tail.error();
     tail->bind(1, *through);
@@ -183,15 +280,10 @@ static Result<std::vector<TextMatch>> scanTail(Database &db, BlobStore &blobs,
         if (!*row)
             break;
         TextMatch m{BlobId{tail->int64(0)}, StepIndex{tail->int64(1)}, TextField(tail->int64(2))};
-        auto bytes = blobs.get(m.blob);
-        if (!bytes)
-            return bytes.error();
-        auto v = nlohmann::json::parse(*bytes, nullptr, false);
-        std::string text = lower(v.is_discarded() ? *bytes : textOf(v));
-        bool all = !words.empty();
-        for (const std::string &w : words)
-            all = all && text.find(lower(w)) != std::string::npos;
-        if (all)
+        auto holds = textHolds(blobs, m.blob, plain, phrases);
+        if (!holds)
+            return holds.error();
+        if (*holds)
             out.push_back(m);
     }
     return out;
@@ -201,25 +293,54 @@ Result<std::vector<TextMatch>> searchText(Database &db, BlobStore &blobs, const 
                                           int limit)
 {
     const std::vector<std::string> words = wordsOf(query);
-    auto matches = runMatch(db, query, limit);
-    if (!matches && matches.error().code != ErrorCode::Corrupt) {
+    // The index keeps no positions (detail=none: a fraction of the size), so FTS5 cannot
+    // match phrases itself. A query it refuses (a phrase, a stray quote, `foo-bar`) is
+    // asked as all of its words, and the phrases are then looked for in the text.
+    std::string match = query;
+    std::vector<std::string> phrases;
+    auto probe = runMatch(db, match, 1, 0);
+    if (!probe) {
+        if (probe.error().code == ErrorCode::Corrupt)
+            return probe.error();
         if (words.empty())
             return std::vector<TextMatch>{};
-        std::string phrase = "\"";
-        for (size_t i = 0; i < words.size(); ++i)
-            phrase += (i ? " " : "") + words[i];
-        phrase += "\"";
-        matches = runMatch(db, phrase, limit);
+        match.clear();
+        for (const std::string &w : words)
+            match += (match.empty() ? "\"" : " \"") + w + "\"";
+        phrases = quotedPhrases(query);
+        if (phrases.empty() && words.size() > 1)
+            phrases.push_back(normalized(query));
     }
-    if (!matches)
-        return matches;
-    if (int(matches->size()) < limit) {
-        auto tail = scanTail(db, blobs, words, limit - int(matches->size()));
+    std::vector<TextMatch> out;
+    constexpr int kPage = 256;
+    for (int offset = 0; int(out.size()) < limit; offset += kPage) {
+        auto page = runMatch(db, match, phrases.empty() ? limit - int(out.size()) : kPage, offset);
+        if (!page)
+            return page.error();
+        for (const TextMatch &m : *page) {
+            if (!phrases.empty()) {
+                auto holds = textHolds(blobs, m.blob, {}, phrases);
+                if (!holds)
+                    return holds.error();
+                if (!*holds)
+                    continue;
+            }
+            out.push_back(m);
+            if (int(out.size()) >= limit)
+                break;
+        }
+        if (phrases.empty() || int(page->size()) < kPage)
+            break;
+    }
+    // The tail is scanned for plain words and phrases; FTS5 operators (OR, NOT, NEAR)
+    // are not interpreted there.
+    if (int(out.size()) < limit) {
+        auto tail = scanTail(db, blobs, words, phrases, limit - int(out.size()));
         if (!tail)
             return tail.error();
-        matches->insert(matches->end(), tail->begin(), tail->end());
+        out.insert(out.end(), tail->begin(), tail->end());
     }
-    return matches;
+    return out;
 }
 
 static std::string lower(std::string s)

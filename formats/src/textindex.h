@@ -7,6 +7,7 @@
 #include "schema.h"
 
 #include <string>
+#include <unordered_set>
 
 namespace tapedeck::formats {
 
@@ -24,7 +25,9 @@ public:
     explicit TextIndexWriter(Database &db) : m_db(db) {}
     // Prepares statements and indexes whatever an earlier writer left unindexed.
     Status init(class BlobStore &blobs);
-    Status add(BlobId blob, StepIndex step, TextField field, std::string text);
+    // Indexes the strings of `value` that no earlier blob held (the same tool output comes
+    // back as a message in the next request: it is found at the step that first had it).
+    Status add(BlobId blob, StepIndex step, TextField field, const nlohmann::json &value);
     // Writes the queued text to FTS5 when enough is queued, or always with `force`.
     Status flush(bool force);
     // Forgets the queue (after a rollback took the text_sources rows with it).
@@ -38,6 +41,7 @@ private:
     Statement m_insertSource;
     Statement m_setWatermark;
     std::vector<std::pair<BlobId, std::string>> m_queue;
+    std::unordered_set<uint64_t> m_seenStrings;
 };
 
 // The highest blob id whose text is in the FTS index.

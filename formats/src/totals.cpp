@@ -29,25 +29,6 @@ void RoleTotals::add(const RoleTotals &o)
 
 namespace {
 
-Result<int64_t> mark(Database &db, const char *key)
-{
-    auto q = db.prepare("SELECT value FROM meta WHERE key = ?");
-    if (!q)
-        return q.error();
-    q->bindText(1, key);
-    auto row = q->step();
-    if (!row)
-        return row.error();
-    if (!*row)
-        return int64_t(0);
-    std::string v = q->text(0);
-    char *end = nullptr;
-    long long n = std::strtoll(v.c_str(), &end, 10);
-    if (v.empty() || *end)
-        return Error{ErrorCode::Corrupt, db.path() + ": meta " + key + " is not a number"};
-    return int64_t(n);
-}
-
 // Adds up the steps after `throughStep` and the blobs after `throughBlob` into `out`.
 Status addTail(Database &db, int64_t throughStep, int64_t throughBlob, Totals &out)
 {
@@ -132,10 +113,10 @@ Result<Totals> readTotals(Database &db)
         t.byRole[int(roles->int64(0))].add(
             RoleTotals{roles->int64(1), roles->int64(2), roles->int64(3)});
     }
-    auto throughStep = mark(db, "totals_through_step");
+    auto throughStep = readMetaInteger(db, "totals_through_step");
     if (!throughStep)
         return throughStep.error();
-    auto throughBlob = mark(db, "totals_through_blob");
+    auto throughBlob = readMetaInteger(db, "totals_through_blob");
     if (!throughBlob)
         return throughBlob.error();
     if (auto s = addTail(db, *throughStep, *throughBlob, t); !s)
@@ -174,10 +155,10 @@ Status TotalsWriter::init()
             return p.error();
         *stmt = std::move(*p);
     }
-    auto throughStep = mark(m_db, "totals_through_step");
+    auto throughStep = readMetaInteger(m_db, "totals_through_step");
     if (!throughStep)
         return throughStep.error();
-    auto throughBlob = mark(m_db, "totals_through_blob");
+    auto throughBlob = readMetaInteger(m_db, "totals_through_blob");
     if (!throughBlob)
         return throughBlob.error();
     m_pending = {};

@@ -290,7 +290,7 @@ struct WriterOptions {
     int compressionLevel = 6;          // zstd level for blobs
     // Train a dictionary once this much sample content has been written (0: never).
     int64_t dictionaryTrainingBytes = 2 << 20;
-    int64_t dictionarySize = 112 << 10;
+    int64_t dictionarySize = 32 << 10;
     // The exact request body of a thread is stored as a delta against the thread's
     // previous request; every `keyframeInterval`-th one is stored whole, which bounds the
     // work of reading any one request.
