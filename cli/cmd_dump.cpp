@@ -12,6 +12,20 @@ using namespace tapedeck::formats;
 
 namespace {
 
+// JSON for the terminal: never throws, whatever the strings hold.
+std::string compact(const nlohmann::json &v)
+{
+    return v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::string roleOf(const nlohmann::json &m)
+{
+    if (!m.is_object())
+        return "?";
+    auto r = m.find("role");
+    return r != m.end() && r->is_string() ? r->get<std::string>() : "?";
+}
+
 std::string tokens(const StepSummary &s)
 {
     if (!s.usage.inputTokens && !s.usage.outputTokens)
@@ -35,17 +49,17 @@ std::string messageText(const nlohmann::json &m)
     if (m.is_string())
         return m.get<std::string>();
     if (!m.is_object())
-        return m.dump();
+        return compact(m);
     std::string text;
     if (auto c = m.find("content"); c != m.end()) {
         if (c->is_string())
             text = c->get<std::string>();
         else if (!c->is_null())
-            text = c->dump();
+            text = compact(*c);
     }
     if (auto t = m.find("tool_calls"); t != m.end() && t->is_array()) {
         for (const auto &call : *t)
-            text += (text.empty() ? "" : " ") + std::string("[tool call ") + call.dump() + "]";
+            text += (text.empty() ? "" : " ") + std::string("[tool call ") + compact(call) + "]";
     }
     return text;
 }
@@ -86,15 +100,14 @@ void printStep(const Step &s, int64_t originUs)
             std::cout << "    … " << from << " earlier messages\n";
         for (size_t i = from; i < s.requestMessages.size(); ++i) {
             const auto &m = s.requestMessages[i];
-            std::string role = m.is_object() ? m.value("role", "?") : "?";
-            std::cout << "    [" << i << "] " << std::left << std::setw(10) << role
+            std::cout << "    [" << i << "] " << std::left << std::setw(10) << roleOf(m)
                       << oneLine(messageText(m), 100) << "\n";
         }
     }
     if (!s.requestParams.is_null())
-        std::cout << "  parameters  " << oneLine(s.requestParams.dump(), 110) << "\n";
+        std::cout << "  parameters  " << oneLine(compact(s.requestParams), 110) << "\n";
     if (!s.payload.is_null())
-        std::cout << "  payload     " << oneLine(s.payload.dump(), 110) << "\n";
+        std::cout << "  payload     " << oneLine(compact(s.payload), 110) << "\n";
     if (s.wire) {
         const WireExchange &w = *s.wire;
         std::cout << "  wire        " << w.method << " " << w.url << " -> " << w.status << "  request "

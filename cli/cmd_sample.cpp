@@ -32,7 +32,7 @@ void addSampleCommand(CLI::App &app)
     kernel->add_option("-o,--output", opts->output, "the tape to write")->required();
     kernel->add_option("--seed", opts->seed, "random seed (same seed, same session)");
     kernel->add_option("--scale", opts->scale, "multiply the session's length by this")
-        ->check(CLI::Range(0.001, 1000.0));
+        ->check(CLI::Range(0.01, 1000.0));
     kernel->add_option("--raw-log", opts->rawLog,
                        "also write every HTTP request and response body as a naive JSONL log");
     kernel->add_flag("-f,--force", opts->force, "replace the output if it exists");

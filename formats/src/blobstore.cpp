@@ -97,6 +97,10 @@ Status BlobStore::init(bool writer, const BlobStoreOptions &options, InsertObser
     if (!select)
         return select.error();
     m_select = std::move(*select);
+    auto size = m_db.prepare("SELECT size FROM blobs WHERE id = ?");
+    if (!size)
+        return size.error();
+    m_sizeById = std::move(*size);
     if (!writer)
         return {};
 
@@ -388,14 +392,33 @@ Result<std::string> BlobStore::referenceText(BlobId id, std::string_view data, s
     uint64_t n;
     if (!readVarint(data, pos, n) || n > data.size())
         return corrupt(m_db, id, "bad reference list");
-    std::string text;
+    // Add up the sizes before decoding anything: a damaged list must not make us decode
+    // gigabytes. No writer makes a prefix larger than a zstd window.
+    std::vector<int64_t> refs;
+    uint64_t total = 0;
     for (uint64_t i = 0; i < n; ++i) {
         uint64_t ref;
         if (!readVarint(data, pos, ref))
             return corrupt(m_db, id, "bad reference list");
-        if (ref == 0 || int64_t(ref) >= id.value)
+        if (ref == 0 || ref >= uint64_t(id.value))
             return corrupt(m_db, id, "refers to blob " + std::to_string(ref) + ", not an earlier one");
-        auto bytes = decode(BlobId{int64_t(ref)}, depth + 1);
+        m_sizeById.bind(1, int64_t(ref));
+        auto row = m_sizeById.step();
+        int64_t size = row && *row ? m_sizeById.int64(0) : -1;
+        m_sizeById.reset();
+        if (!row)
+            return row.error();
+        if (size < 0)
+            return corrupt(m_db, id, "refers to blob " + std::to_string(ref) + ", which is missing");
+        total += uint64_t(size);
+        if (total > (uint64_t(1) << kMaxWindowLog))
+            return corrupt(m_db, id, "its references add up to more than a zstd window");
+        refs.push_back(int64_t(ref));
+    }
+    std::string text;
+    text.reserve(total);
+    for (int64_t ref : refs) {
+        auto bytes = decode(BlobId{ref}, depth + 1);
         if (!bytes)
             return bytes.error();
         text += *bytes;
@@ -411,6 +434,11 @@ Result<std::string> BlobStore::decodeRow(BlobId id, const Row &row, int depth)
     if (row.size < 0 || row.size > kMaxBlob)
         return corrupt(m_db, id, "implausible size " + std::to_string(row.size));
     std::string out;
+    // A frame declares its content size: check it against the row before allocating.
+    auto frameSizeIs = [&](std::string_view frame, uint64_t expected) {
+        unsigned long long declared = ZSTD_getFrameContentSize(frame.data(), frame.size());
+        return declared == expected;
+    };
     auto decompress = [&](std::string_view frame, std::string_view prefix, char *dst,
                           size_t capacity) -> Result<size_t> {
         ZSTD_DCtx_reset(m_dctx, ZSTD_reset_session_and_parameters);
@@ -427,6 +455,8 @@ Result<std::string> BlobStore::decodeRow(BlobId id, const Row &row, int depth)
         break;
     case BlobCodec::Zstd:
     case BlobCodec::ZstdDict: {
+        if (!frameSizeIs(row.data, uint64_t(row.size)))
+            return corrupt(m_db, id, "its frame does not hold " + std::to_string(row.size) + " bytes");
         out.resize(size_t(row.size));
         size_t n;
         if (row.codec == BlobCodec::ZstdDict) {
@@ -449,6 +479,8 @@ Result<std::string> BlobStore::decodeRow(BlobId id, const Row &row, int depth)
         auto prefix = referenceText(id, row.data, pos, depth);
         if (!prefix)
             return prefix.error();
+        if (!frameSizeIs(std::string_view(row.data).substr(pos), uint64_t(row.size)))
+            return corrupt(m_db, id, "its frame does not hold " + std::to_string(row.size) + " bytes");
         out.resize(size_t(row.size));
         auto n = decompress(std::string_view(row.data).substr(pos), *prefix, out.data(), out.size());
         if (!n)
@@ -464,9 +496,11 @@ Result<std::string> BlobStore::decodeRow(BlobId id, const Row &row, int depth)
             return base.error();
         size_t pos = 0;
         uint64_t prefix, suffix, window;
+        // Each length is checked on its own first, so that their sum cannot wrap.
         if (!readVarint(row.data, pos, prefix) || !readVarint(row.data, pos, suffix) ||
-            !readVarint(row.data, pos, window) || prefix + suffix > base->size() ||
-            window > prefix || prefix + suffix > uint64_t(row.size))
+            !readVarint(row.data, pos, window) || prefix > base->size() ||
+            suffix > base->size() || prefix + suffix > base->size() || window > prefix ||
+            prefix + suffix > uint64_t(row.size))
             return corrupt(m_db, id, "bad delta header");
         auto refs = referenceText(id, row.data, pos, depth);
         if (!refs)
@@ -474,6 +508,8 @@ Result<std::string> BlobStore::decodeRow(BlobId id, const Row &row, int depth)
         std::string dictionary = std::move(*refs);
         dictionary.append(std::string_view(*base).substr(prefix - window, window));
         size_t middleSize = size_t(row.size) - prefix - suffix;
+        if (!frameSizeIs(std::string_view(row.data).substr(pos), middleSize))
+            return corrupt(m_db, id, "its delta frame does not hold the middle");
         out.resize(size_t(row.size));
         std::memcpy(out.data(), base->data(), prefix);
         auto n = decompress(std::string_view(row.data).substr(pos), dictionary,
@@ -523,8 +559,13 @@ Result<std::string> BlobStore::decode(BlobId id, int depth)
     if (!row)
         return row.error();
     auto bytes = decodeRow(id, *row, depth);
+    if (!bytes)
+        return bytes;
+    // Stored blobs and zstd frames carry no checksum of their own: the hash is it.
+    if (blobHash(*bytes) != row->hash)
+        return corrupt(m_db, id, "content does not match its hash");
     // What other blobs are built on is likely to be asked for again soon.
-    if (bytes && depth > 0)
+    if (depth > 0)
         remember(id, *bytes);
     return bytes;
 }
@@ -540,16 +581,8 @@ Result<std::string> BlobStore::get(BlobId id)
 
 std::string BlobStore::verifyBlob(BlobId id)
 {
-    auto row = readRow(id);
-    if (!row)
-        return row.error().message;
     auto bytes = get(id);
-    if (!bytes)
-        return bytes.error().message;
-    if (blobHash(*bytes) != row->hash)
-        return m_db.path() + ": blob " + std::to_string(id.value) +
-               ": content does not match its hash";
-    return {};
+    return bytes ? std::string() : bytes.error().message;
 }
 
 } // namespace tapedeck::formats

@@ -76,9 +76,9 @@ public:
     Result<BlobId> putDelta(BlobRole role, std::string_view bytes, BlobRef base,
                             const std::vector<BlobRef> &refs = {});
 
-    // The decoded content of a blob (its hash is checked by verifyBlob(), not here).
+    // The decoded content of a blob, checked against its hash.
     Result<std::string> get(BlobId id);
-    // Decodes and re-hashes one blob: the problem, or an empty string when it is intact.
+    // Decodes one blob: the problem, or an empty string when it is intact.
     std::string verifyBlob(BlobId id);
 
 private:
@@ -111,6 +111,7 @@ private:
     Statement m_hashById;
     Statement m_insert;
     Statement m_select;
+    Statement m_sizeById;
     InsertObserver m_observer;
     // Hash of each stored blob -> its id (writer only).
     std::unordered_map<uint64_t, int64_t> m_idByHash;

@@ -71,4 +71,34 @@ JsonHash jsonTreeHash(const nlohmann::json &value)
     return JsonHash{h.low64, h.high64};
 }
 
+bool jsonNestsDeeperThan(const nlohmann::json &value, size_t limit)
+{
+    std::vector<std::pair<const nlohmann::json *, size_t>> stack{{&value, 0}};
+    while (!stack.empty()) {
+        auto [v, depth] = stack.back();
+        stack.pop_back();
+        if (!v->is_structured())
+            continue;
+        if (depth >= limit)
+            return true;
+        for (const auto &child : *v)
+            stack.emplace_back(&child, depth + 1);
+    }
+    return false;
+}
+
+std::optional<std::string> safeDump(const nlohmann::json &value, std::string &error)
+{
+    if (jsonNestsDeeperThan(value, kMaxJsonDepth)) {
+        error = "nests deeper than " + std::to_string(kMaxJsonDepth) + " levels";
+        return std::nullopt;
+    }
+    try {
+        return value.dump();
+    } catch (const nlohmann::json::exception &e) {
+        error = std::string("cannot be stored as JSON: ") + e.what();
+        return std::nullopt;
+    }
+}
+
 } // namespace tapedeck::formats

@@ -5,6 +5,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <optional>
+#include <string>
+
 namespace tapedeck::formats {
 
 struct JsonHash {
@@ -18,5 +21,16 @@ struct JsonHashHasher {
 };
 
 JsonHash jsonTreeHash(const nlohmann::json &value);
+
+// Deeper nesting than this is refused on the way in: the walks over JSON (hashing,
+// serialising, extracting text) recurse, and a hostile document must not overflow the stack.
+inline constexpr size_t kMaxJsonDepth = 256;
+
+// Whether `value` nests arrays and objects deeper than `limit` (walks without recursion).
+bool jsonNestsDeeperThan(const nlohmann::json &value, size_t limit);
+
+// Serialises `value` compactly; an error instead of an exception when a string in it is
+// not UTF-8 or it nests too deep, with `error` saying which.
+std::optional<std::string> safeDump(const nlohmann::json &value, std::string &error);
 
 } // namespace tapedeck::formats

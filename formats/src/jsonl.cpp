@@ -2,6 +2,7 @@
 #include "tapedeck/formats/tape.h"
 
 #include "base64.h"
+#include "jsonhash.h"
 
 #include <istream>
 #include <map>
@@ -104,72 +105,81 @@ Status exportJsonl(const TapeReader &reader, std::ostream &out)
                     {"format", "tapedeck-jsonl"},
                     {"version", kJsonlVersion},
                     {"tape_format_version", reader.formatVersion()}});
-    for (const RunInfo &r : *runs) {
-        writeLine(out, {{"type", "run"},
-                        {"id", r.id.value},
-                        {"name", r.name},
-                        {"agent", r.agent},
-                        {"command", r.command},
-                        {"cwd", r.cwd},
-                        {"labels", r.labels},
-                        {"started_us", r.startedUs},
-                        {"ended_us", r.endedUs},
-                        {"outcome", r.outcome}});
-    }
-
-    // A branch that forks at step N can only be created once step N exists, so branches and
-    // their threads are written just before the first step that comes after their fork.
-    std::vector<const BranchInfo *> pending;
-    std::vector<bool> threadWritten(threads->size(), false);
-    auto writeBranch = [&](const BranchInfo &b) {
-        writeLine(out, {{"type", "branch"},
-                        {"id", b.id.value},
-                        {"run", b.run.value},
-                        {"parent", idOrNull(b.parent ? std::optional<int64_t>(b.parent->value)
-                                                     : std::nullopt)},
-                        {"fork_step", idOrNull(b.forkStep ? std::optional<int64_t>(b.forkStep->value)
-                                                          : std::nullopt)},
-                        {"description", b.description},
-                        {"created_us", b.createdUs}});
-        // Threads in id order, so a parent thread is always written before its children.
-        for (size_t i = 0; i < threads->size(); ++i) {
-            const ThreadInfo &t = (*threads)[i];
-            if (t.branch != b.id || threadWritten[i])
+    // Branches and threads are written in id order, each as early as it can be: a branch
+    // that forks at step N after step N's line, a thread after its branch, a step after
+    // its thread. An importer then gives them the same ids, in the same order.
+    // A run line creates the run's original branch, so it goes just before that branch.
+    std::set<int64_t> runsWritten;
+    auto writeRun = [&](RunId id) {
+        if (!runsWritten.insert(id.value).second)
+            return;
+        for (const RunInfo &r : *runs) {
+            if (r.id != id)
                 continue;
-            threadWritten[i] = true;
-            writeLine(out, {{"type", "thread"},
-                            {"id", t.id.value},
-                            {"branch", t.branch.value},
-                            {"parent", idOrNull(t.parent ? std::optional<int64_t>(t.parent->value)
-                                                         : std::nullopt)},
-                            {"label", t.label},
-                            {"started_us", t.startedUs}});
+            writeLine(out, {{"type", "run"},
+                            {"id", r.id.value},
+                            {"name", r.name},
+                            {"agent", r.agent},
+                            {"command", r.command},
+                            {"cwd", r.cwd},
+                            {"labels", r.labels},
+                            {"started_us", r.startedUs},
+                            {"ended_us", r.endedUs},
+                            {"outcome", r.outcome}});
         }
     };
-    for (const BranchInfo &b : *branches) {
-        if (b.forkStep)
-            pending.push_back(&b);
-        else
-            writeBranch(b);
-    }
-    auto flushPending = [&](int64_t beforeStep) {
-        for (auto it = pending.begin(); it != pending.end();) {
-            if ((*it)->forkStep->value < beforeStep) {
-                writeBranch(**it);
-                it = pending.erase(it);
-            } else {
-                ++it;
+    size_t nextBranch = 0, nextThread = 0;
+    std::set<int64_t> branchesWritten;
+    auto writeReady = [&](int64_t stepsWritten) {
+        for (bool progress = true; progress;) {
+            progress = false;
+            if (nextBranch < branches->size()) {
+                const BranchInfo &b = (*branches)[nextBranch];
+                if (!b.forkStep || b.forkStep->value <= stepsWritten) {
+                    writeRun(b.run);
+                    writeLine(out, {{"type", "branch"},
+                                    {"id", b.id.value},
+                                    {"run", b.run.value},
+                                    {"parent", idOrNull(b.parent ? std::optional<int64_t>(b.parent->value)
+                                                                 : std::nullopt)},
+                                    {"fork_step", idOrNull(b.forkStep ? std::optional<int64_t>(b.forkStep->value)
+                                                                      : std::nullopt)},
+                                    {"description", b.description},
+                                    {"created_us", b.createdUs}});
+                    branchesWritten.insert(b.id.value);
+                    ++nextBranch;
+                    progress = true;
+                }
+            }
+            if (nextThread < threads->size()) {
+                const ThreadInfo &t = (*threads)[nextThread];
+                if (branchesWritten.count(t.branch.value)) {
+                    writeLine(out, {{"type", "thread"},
+                                    {"id", t.id.value},
+                                    {"branch", t.branch.value},
+                                    {"parent", idOrNull(t.parent ? std::optional<int64_t>(t.parent->value)
+                                                                 : std::nullopt)},
+                                    {"label", t.label},
+                                    {"started_us", t.startedUs}});
+                    ++nextThread;
+                    progress = true;
+                }
             }
         }
     };
+    int64_t stepsWritten = 0;
+    writeReady(stepsWritten);
     Status status = reader.forEachStep([&](const Step &s) {
-        flushPending(s.index.value);
+        writeReady(stepsWritten);
         writeLine(out, stepToJson(s));
+        stepsWritten = s.index.value;
         return bool(out);
     });
     if (!status)
         return status;
-    flushPending(INT64_MAX);
+    writeReady(INT64_MAX);
+    for (const RunInfo &r : *runs)
+        writeRun(r.id);
     if (!out)
         return Error{ErrorCode::Io, "cannot write the JSONL output"};
     return {};
@@ -299,12 +309,17 @@ Result<ImportStats> importJsonl(std::istream &in, TapeWriter &writer, const std:
         json j = json::parse(line, nullptr, false);
         if (j.is_discarded() || !j.is_object())
             return Error{ErrorCode::Parse, where + ": not a JSON object"};
+        if (jsonNestsDeeperThan(j, kMaxJsonDepth))
+            return Error{ErrorCode::Parse, where + ": nests deeper than " +
+                                               std::to_string(kMaxJsonDepth) + " levels"};
         LineReader r(j, where);
         std::string type = r.string("type");
         if (r.failed())
             return r.error();
         if (!sawHeader) {
-            if (type != "tape" || j.value("format", "") != "tapedeck-jsonl")
+            auto format = j.find("format");
+            if (type != "tape" || format == j.end() || !format->is_string() ||
+                format->get<std::string>() != "tapedeck-jsonl")
                 return Error{ErrorCode::Parse,
                              where + ": expected the header line {\"type\":\"tape\",\"format\":"
                                      "\"tapedeck-jsonl\",...}; this is not a Tapedeck JSONL file"};
@@ -462,6 +477,12 @@ Result<ImportStats> importJsonl(std::istream &in, TapeWriter &writer, const std:
                         x.chunks.push_back(StreamChunk{c[0].get<uint32_t>(), c[1].get<int64_t>()});
                     }
                 }
+                uint64_t chunked = 0;
+                for (const StreamChunk &c : x.chunks)
+                    chunked += c.length;
+                if (!x.chunks.empty() && chunked != x.responseBody.size())
+                    w.fail("the chunks add up to " + std::to_string(chunked) +
+                           " bytes, the response body has " + std::to_string(x.responseBody.size()));
                 if (w.failed())
                     return w.error();
                 s.wire = std::move(x);

@@ -19,7 +19,6 @@ constexpr const char *kSummaryColumns =
     "s.started_us, s.first_token_us, s.ended_us, s.input_tokens, s.output_tokens, "
     "s.cache_read_tokens, s.cache_write_tokens, s.cost_usd, s.message_count, s.request_bytes, "
     "s.response_bytes";
-constexpr int kSummaryColumnCount = 20;
 
 StepSummary readSummary(const Statement &q)
 {
@@ -68,7 +67,14 @@ struct TapeReader::Impl {
     Statement wireById;
     Statement maxStep;
 
-    Result<std::string> blob(int64_t id) { return blobs->get(BlobId{id}); }
+    // A blob a step refers to; one that is missing means the tape is damaged.
+    Result<std::string> blob(int64_t id)
+    {
+        auto bytes = blobs->get(BlobId{id});
+        if (!bytes && bytes.error().code == ErrorCode::NotFound)
+            return Error{ErrorCode::Corrupt, bytes.error().message + " (a step refers to it)"};
+        return bytes;
+    }
     Result<nlohmann::json> jsonBlob(StepIndex step, int64_t id, const char *what);
 };
 
@@ -340,6 +346,8 @@ Result<StepSummary> TapeReader::stepSummary(StepIndex index) const
 
 Result<std::vector<StepSummary>> TapeReader::stepSummaries(StepIndex first, int64_t count) const
 {
+    if (count <= 0)
+        return std::vector<StepSummary>{};
     Statement &q = m_impl->summaryRange;
     q.bind(1, first.value).bind(2, count);
     std::vector<StepSummary> out;

@@ -260,7 +260,12 @@ Result<int64_t> TapeWriter::Impl::internString(const std::string &s)
 Result<BlobId> TapeWriter::Impl::putJson(const nlohmann::json &v, StepIndex step,
                                          TextField field, bool index, std::string &bytes)
 {
-    bytes = v.dump();
+    std::string problem;
+    auto dumped = safeDump(v, problem);
+    if (!dumped)
+        return invalid(db->path(), "step " + std::to_string(step.value) + ": its " +
+                                       textFieldName(field) + " " + problem);
+    bytes = std::move(*dumped);
     bool inserted = false;
     auto id = blobs->put(BlobRole::Content, bytes, true, &inserted);
     if (!id)
@@ -283,10 +288,20 @@ Result<RequestMessages> TapeWriter::Impl::putMessages(const Step &step, ThreadSt
         refs.push_back(BlobRef{id, bytes});
     for (size_t i = 0; i < step.requestMessages.size(); ++i) {
         const nlohmann::json &m = step.requestMessages[i];
+        if (jsonNestsDeeperThan(m, kMaxJsonDepth))
+            return invalid(db->path(), "step " + std::to_string(index.value) + ": request message " +
+                                           std::to_string(i) + " nests deeper than " +
+                                           std::to_string(kMaxJsonDepth) + " levels");
         JsonHash h = jsonTreeHash(m);
         auto it = messageIds.find(h);
         if (it == messageIds.end()) {
-            std::string bytes = m.dump();
+            std::string problem;
+            auto dumped = safeDump(m, problem);
+            if (!dumped)
+                return invalid(db->path(), "step " + std::to_string(index.value) +
+                                               ": request message " + std::to_string(i) + " " +
+                                               problem);
+            std::string bytes = std::move(*dumped);
             bool inserted = false;
             auto id = blobs->put(BlobRole::Message, bytes, true, &inserted, refs);
             if (!id)
@@ -312,6 +327,7 @@ Result<BlobId> TapeWriter::Impl::putRequestBody(ThreadState &t, const std::strin
     auto messageRefs = [&](size_t from) {
         std::vector<BlobRef> refs;
         for (size_t i = from; i < messages.ids.size(); ++i) {
+            // Dumped once already when it was stored, so it cannot fail now.
             if (messages.bytes[i].empty())
                 messages.bytes[i] = step.requestMessages[i].dump();
             refs.push_back(BlobRef{BlobId{messages.ids[i]}, messages.bytes[i]});
@@ -540,6 +556,8 @@ Result<std::unique_ptr<TapeWriter>> TapeWriter::create(const std::string &path,
                                                        WriterOptions options)
 {
     std::error_code ec;
+    if (std::filesystem::is_directory(path, ec))
+        return Error{ErrorCode::Io, path + ": is a directory"};
     if (std::filesystem::exists(path, ec)) {
         if (!options.overwrite)
             return Error{ErrorCode::Io, path + ": already exists (pass overwrite to replace it)"};

@@ -1,0 +1,339 @@
+// Benchmark of the .tape store on the sample kernel session (issue: the foundation).
+// Prints, for the 35-hour session and for sessions scaled to 1k / 10k / 100k / 1M steps:
+//   - tape size against gzip -6 and zstd -19 --long=27 of the naive raw JSONL log,
+//   - append throughput,
+//   - time to open a tape and read its summary, and to fetch a random step,
+//   - peak memory (RSS) of each phase, each measured in its own child process.
+// Not a timed test: it prints what it measured and checks nothing.
+//
+//   tapedeck-bench-store [--dir DIR] [--only session,1k,10k,100k,1M] [--raw-limit-mb N]
+#include "tapedeck/formats/tape.h"
+#include "tapedeck/samples/kernelsession.h"
+
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <random>
+#include <string>
+#include <vector>
+
+using namespace tapedeck;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+struct Scale {
+    std::string name;
+    double scale;
+};
+
+// Results a child process sends back through a pipe.
+struct PhaseResult {
+    bool ok = false;
+    double seconds = 0;
+    double perOpMicros = 0;
+    int64_t steps = 0;
+    int64_t rawLogBytes = 0;
+    long peakRssKb = 0;
+    char error[256] = {};
+};
+
+template <typename Fn>
+PhaseResult inChild(Fn &&fn)
+{
+    int fds[2];
+    if (pipe(fds) != 0)
+        return {};
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(fds[0]);
+        PhaseResult r = fn();
+        struct rusage ru {};
+        getrusage(RUSAGE_SELF, &ru);
+        r.peakRssKb = ru.ru_maxrss;
+        ssize_t n = write(fds[1], &r, sizeof r);
+        _exit(n == ssize_t(sizeof r) ? 0 : 1);
+    }
+    close(fds[1]);
+    PhaseResult r;
+    ssize_t n = read(fds[0], &r, sizeof r);
+    close(fds[0]);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    if (n != ssize_t(sizeof r)) {
+        r = {};
+        std::snprintf(r.error, sizeof r.error, "child failed (status %d)", status);
+    }
+    return r;
+}
+
+double secondsSince(Clock::time_point t0)
+{
+    return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+int64_t fileSize(const std::string &path)
+{
+    std::error_code ec;
+    int64_t n = 0;
+    for (const char *suffix : {"", "-wal"}) {
+        auto s = std::filesystem::file_size(path + suffix, ec);
+        if (!ec)
+            n += int64_t(s);
+    }
+    return n;
+}
+
+// Size of `cmd < path` on stdout, by running the real compressor.
+int64_t compressedSize(const std::string &cmd, const std::string &path, double &seconds)
+{
+    auto t0 = Clock::now();
+    std::string full = cmd + " < '" + path + "' | wc -c";
+    FILE *p = popen(full.c_str(), "r");
+    if (!p)
+        return -1;
+    long long n = -1;
+    if (std::fscanf(p, "%lld", &n) != 1)
+        n = -1;
+    pclose(p);
+    seconds = secondsSince(t0);
+    return n;
+}
+
+PhaseResult writePhase(const std::string &tape, const std::string &rawLog, double scale)
+{
+    PhaseResult r;
+    formats::WriterOptions wo;
+    wo.overwrite = true;
+    auto writer = formats::TapeWriter::create(tape, wo);
+    if (!writer) {
+        std::snprintf(r.error, sizeof r.error, "%s", writer.error().message.c_str());
+        return r;
+    }
+    samples::KernelSessionOptions so;
+    so.scale = scale;
+    so.rawLogPath = rawLog;
+    auto t0 = Clock::now();
+    auto stats = samples::writeKernelSession(**writer, so);
+    writer->reset();
+    r.seconds = secondsSince(t0);
+    if (!stats) {
+        std::snprintf(r.error, sizeof r.error, "%s", stats.error().message.c_str());
+        return r;
+    }
+    r.ok = true;
+    r.steps = stats->steps;
+    r.rawLogBytes = stats->rawLogBytes;
+    return r;
+}
+
+PhaseResult openPhase(const std::string &tape)
+{
+    PhaseResult r;
+    constexpr int kRounds = 20;
+    std::vector<double> times;
+    for (int i = 0; i < kRounds; ++i) {
+        auto t0 = Clock::now();
+        auto reader = formats::TapeReader::open(tape);
+        if (!reader) {
+            std::snprintf(r.error, sizeof r.error, "%s", reader.error().message.c_str());
+            return r;
+        }
+        auto summary = (*reader)->summary();
+        if (!summary) {
+            std::snprintf(r.error, sizeof r.error, "%s", summary.error().message.c_str());
+            return r;
+        }
+        times.push_back(secondsSince(t0) * 1e6);
+        r.steps = summary->stepCount;
+    }
+    std::sort(times.begin(), times.end());
+    r.perOpMicros = times[times.size() / 2];
+    r.ok = true;
+    return r;
+}
+
+PhaseResult fetchPhase(const std::string &tape)
+{
+    PhaseResult r;
+    auto reader = formats::TapeReader::open(tape);
+    if (!reader) {
+        std::snprintf(r.error, sizeof r.error, "%s", reader.error().message.c_str());
+        return r;
+    }
+    const int64_t n = (*reader)->stepCount();
+    std::mt19937_64 rng(42);
+    constexpr int kFetches = 300;
+    std::vector<double> times;
+    for (int i = 0; i < kFetches; ++i) {
+        formats::StepIndex idx{int64_t(rng() % uint64_t(n)) + 1};
+        auto t0 = Clock::now();
+        auto step = (*reader)->step(idx);
+        times.push_back(secondsSince(t0) * 1e6);
+        if (!step) {
+            std::snprintf(r.error, sizeof r.error, "%s", step.error().message.c_str());
+            return r;
+        }
+    }
+    std::sort(times.begin(), times.end());
+    r.perOpMicros = times[times.size() / 2];
+    r.steps = n;
+    r.ok = true;
+    return r;
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+    std::string dir = std::filesystem::temp_directory_path() / "tapedeck-bench";
+    std::string only;
+    int64_t rawLimitMb = 1500;
+    for (int i = 1; i < argc; ++i) {
+        std::string a = argv[i];
+        if (a == "--dir" && i + 1 < argc)
+            dir = argv[++i];
+        else if (a == "--only" && i + 1 < argc)
+            only = argv[++i];
+        else if (a == "--raw-limit-mb" && i + 1 < argc)
+            rawLimitMb = std::stoll(argv[++i]);
+        else {
+            std::fprintf(stderr,
+                         "usage: %s [--dir DIR] [--only session,1k,10k,100k,1M] "
+                         "[--raw-limit-mb N]\n"
+                         "  --raw-limit-mb: skip the raw-log size comparison for sessions whose "
+                         "raw log would pass N MB (default 1500)\n",
+                         argv[0]);
+            return 2;
+        }
+    }
+    std::filesystem::create_directories(dir);
+
+    const int64_t sessionSteps = samples::plannedKernelSessionSteps(1.0);
+    std::vector<Scale> scales = {{"session", 1.0}};
+    for (auto [name, steps] : std::vector<std::pair<std::string, int64_t>>{
+             {"1k", 1000}, {"10k", 10000}, {"100k", 100000}, {"1M", 1000000}})
+        scales.push_back({name, double(steps) / double(sessionSteps)});
+    if (!only.empty()) {
+        std::vector<Scale> chosen;
+        for (const Scale &s : scales) {
+            if (("," + only + ",").find("," + s.name + ",") != std::string::npos)
+                chosen.push_back(s);
+        }
+        scales = chosen;
+    }
+
+    std::printf("tapedeck store benchmark — %u cores, files in %s\n",
+                std::max(1u, unsigned(sysconf(_SC_NPROCESSORS_ONLN))), dir.c_str());
+    std::printf("sample kernel session: %lld steps at scale 1\n\n", (long long)sessionSteps);
+
+    // Raw log bytes per step, measured on the first (small) session, decide which scales
+    // get the raw-log comparison.
+    double rawBytesPerStep = 0;
+    struct Row {
+        Scale scale;
+        PhaseResult write, open, fetch;
+        int64_t tapeBytes = 0, gzipBytes = -1, zstdBytes = -1;
+        double gzipSeconds = 0, zstdSeconds = 0;
+    };
+    std::vector<Row> rows;
+    for (const Scale &s : scales) {
+        Row row{s, {}, {}, {}};
+        const std::string tape = dir + "/" + s.name + ".tape";
+        const std::string raw = dir + "/" + s.name + ".raw.jsonl";
+        int64_t planned = samples::plannedKernelSessionSteps(s.scale);
+        bool withRaw = rawBytesPerStep == 0 ||
+                       rawBytesPerStep * double(planned) < double(rawLimitMb) * 1e6;
+        std::printf("[%s] writing %lld steps%s ...\n", s.name.c_str(), (long long)planned,
+                    withRaw ? " and the raw log" : "");
+        std::fflush(stdout);
+        row.write = inChild([&] { return writePhase(tape, withRaw ? raw : "", s.scale); });
+        if (!row.write.ok) {
+            std::printf("[%s] FAILED: %s\n", s.name.c_str(), row.write.error);
+            rows.push_back(row);
+            continue;
+        }
+        row.tapeBytes = fileSize(tape);
+        if (withRaw && row.write.rawLogBytes > 0) {
+            if (rawBytesPerStep == 0)
+                rawBytesPerStep = double(row.write.rawLogBytes) / double(row.write.steps);
+            row.gzipBytes = compressedSize("gzip -6 -c", raw, row.gzipSeconds);
+            row.zstdBytes = compressedSize("zstd -19 --long=27 -T2 -q -c", raw, row.zstdSeconds);
+            std::filesystem::remove(raw);
+        }
+        row.open = inChild([&] { return openPhase(tape); });
+        row.fetch = inChild([&] { return fetchPhase(tape); });
+        rows.push_back(row);
+        std::printf("[%s] done: write %.1fs, tape %.2f MB\n", s.name.c_str(), row.write.seconds,
+                    double(row.tapeBytes) / 1e6);
+        std::fflush(stdout);
+    }
+
+    std::printf("\n== size: tape against the raw JSONL log (targets: <= 1/40 of gzip -6, <= 1.5x "
+                "zstd -19 --long=27)\n");
+    std::printf("%-8s %10s %12s %12s %12s %12s %10s %10s\n", "scale", "steps", "raw log MB",
+                "gzip-6 MB", "zstd-long MB", "tape MB", "gzip/tape", "tape/zstd");
+    for (const Row &r : rows) {
+        if (!r.write.ok)
+            continue;
+        if (r.gzipBytes > 0 && r.zstdBytes > 0) {
+            std::printf("%-8s %10lld %12.1f %12.2f %12.3f %12.3f %9.1fx %9.2fx\n",
+                        r.scale.name.c_str(), (long long)r.write.steps,
+                        double(r.write.rawLogBytes) / 1e6, double(r.gzipBytes) / 1e6,
+                        double(r.zstdBytes) / 1e6, double(r.tapeBytes) / 1e6,
+                        double(r.gzipBytes) / double(r.tapeBytes),
+                        double(r.tapeBytes) / double(r.zstdBytes));
+        } else {
+            std::printf("%-8s %10lld %12s %12s %12s %12.3f %10s %10s  (raw log not written: "
+                        "would pass --raw-limit-mb)\n",
+                        r.scale.name.c_str(), (long long)r.write.steps, "-", "-", "-",
+                        double(r.tapeBytes) / 1e6, "-", "-");
+        }
+    }
+
+    std::printf("\n== append throughput (target: >= 20,000 steps/s), generator included\n");
+    std::printf("%-8s %10s %10s %12s %14s\n", "scale", "steps", "seconds", "steps/s", "peak RSS MB");
+    for (const Row &r : rows) {
+        if (!r.write.ok)
+            continue;
+        std::printf("%-8s %10lld %10.2f %12.0f %14.1f\n", r.scale.name.c_str(),
+                    (long long)r.write.steps, r.write.seconds,
+                    double(r.write.steps) / r.write.seconds, double(r.write.peakRssKb) / 1024);
+    }
+
+    std::printf("\n== open + summary, and random step fetch (target: at 1M within 3x of 1k)\n");
+    std::printf("%-8s %10s %16s %12s %18s %12s\n", "scale", "steps", "open+summary us",
+                "RSS MB", "fetch step us (p50)", "RSS MB");
+    const Row *base = nullptr;
+    for (const Row &r : rows) {
+        if (!r.open.ok || !r.fetch.ok)
+            continue;
+        if (r.scale.name == "1k")
+            base = &r;
+        std::printf("%-8s %10lld %16.0f %12.1f %18.0f %12.1f\n", r.scale.name.c_str(),
+                    (long long)r.open.steps, r.open.perOpMicros, double(r.open.peakRssKb) / 1024,
+                    r.fetch.perOpMicros, double(r.fetch.peakRssKb) / 1024);
+    }
+    if (base) {
+        for (const Row &r : rows) {
+            if (&r == base || !r.open.ok || !r.fetch.ok || r.scale.name == "session")
+                continue;
+            std::printf("ratio %s/1k: open+summary %.2fx, fetch %.2fx\n", r.scale.name.c_str(),
+                        r.open.perOpMicros / base->open.perOpMicros,
+                        r.fetch.perOpMicros / base->fetch.perOpMicros);
+        }
+    }
+    for (const Row &r : rows) {
+        for (const PhaseResult *p : {&r.write, &r.open, &r.fetch}) {
+            if (!p->ok && p->error[0])
+                std::printf("[%s] error: %s\n", r.scale.name.c_str(), p->error);
+        }
+    }
+    return 0;
+}
