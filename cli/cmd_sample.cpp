@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 
 namespace tapedeck::cli {
@@ -54,9 +55,15 @@ void addSampleCommand(CLI::App &app)
         auto t0 = std::chrono::steady_clock::now();
         auto stats = samples::writeKernelSession(**writer, so);
         bar.finish();
+        writer->reset();
         if (!stats) {
             std::cerr << "tapedeck: " << stats.error().message << "\n";
-            commandExitCode() = kExitCannotWrite;
+            // A half-written sample is of no use to anyone.
+            std::error_code ec;
+            for (const char *suffix : {"", "-wal", "-shm"})
+                std::filesystem::remove(opts->output + suffix, ec);
+            commandExitCode() = stats.error().code == ErrorCode::InvalidArgument ? kExitUsage
+                                                                                 : kExitCannotWrite;
             return;
         }
         double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -93,7 +93,7 @@ KernelSource::Edit KernelSource::setKnob(size_t knob, int value)
     // The edit is the first line that holds the knob, as the agent would replace it; the
     // same line may occur more than once (both unrolled loops).
     const std::string_view slot = corpus::knobs()[knob].slot;
-    const std::string marker = "{" + std::string(slot) + "}";
+    const std::string marker = std::string(1, '{').append(slot).append(1, '}');
     Edit edit;
     std::string_view line;
     for (size_t part = 0; part < m_variants.size() && line.empty(); ++part) {
@@ -122,7 +122,7 @@ std::vector<size_t> KernelSource::visibleKnobs() const
     std::vector<size_t> visible;
     const auto knobs = corpus::knobs();
     for (size_t knob = 0; knob < kKnobCount; ++knob) {
-        const std::string marker = "{" + std::string(knobs[knob].slot) + "}";
+        const std::string marker = std::string(1, '{').append(knobs[knob].slot).append(1, '}');
         for (size_t part = 0; part < m_variants.size(); ++part) {
             if (corpus::kernelParts()[part].variants[size_t(m_variants[part])].find(marker) !=
                 std::string_view::npos) {

@@ -51,7 +51,7 @@ void appendProfile(std::string &out, const Workspace &workspace, size_t workload
     out.append("==PROF== Profiling \"extend_attention_fwd_kernel\" - 0: 0%....50%....100% - " +
                std::to_string(rng.between(30, 46)) + " passes\n");
     out.append("==PROF== Disconnected from process\n");
-    out.append("[" + std::to_string(rng.between(20000, 60000)) + "] python3.10@127.0.0.1\n");
+    out.append(1, '[').append(std::to_string(rng.between(20000, 60000))).append("] python3.10@127.0.0.1\n");
     out.append("  extend_attn::extend_attention_fwd_kernel(extend_attn::ExtendParams) (" +
                std::to_string(w.batch) + ", " + std::to_string(t.gqa ? w.kvHeads : w.qHeads) + ", " +
                std::to_string(std::max(1, grid / std::max(1, w.batch * (t.gqa ? w.kvHeads : w.qHeads)))) +

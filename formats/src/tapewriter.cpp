@@ -125,6 +125,10 @@ Status TapeWriter::Impl::init(bool created)
         }
         if (auto s = db->commit(); !s)
             return s;
+        // Move the new schema from the WAL into the database file at once: a power loss
+        // before the first checkpoint must not leave an empty file that is not a tape.
+        if (auto s = db->exec("PRAGMA wal_checkpoint(TRUNCATE);"); !s)
+            return s;
     } else {
         auto version = checkSchema(*db);
         if (!version)

@@ -240,13 +240,23 @@ static Result<bool> textHolds(BlobStore &blobs, BlobId id, const std::vector<std
     auto text = textOfBlob(blobs, id);
     if (!text)
         return text.error();
-    std::string norm = " " + normalized(*text) + " ";
+    // Spaces around, so that words are found only where they start (appended, not
+    // concatenated: GCC 12 warns falsely on `" " + string`).
+    std::string norm(1, ' ');
+    norm.append(normalized(*text)).append(1, ' ');
+    auto holds = [&norm](const std::string &piece, bool wholeWord) {
+        std::string needle(1, ' ');
+        needle.append(piece);
+        if (wholeWord)
+            needle.append(1, ' ');
+        return norm.find(needle) != std::string::npos;
+    };
     for (const std::string &w : words) {
-        if (norm.find(" " + normalized(w)) == std::string::npos)
+        if (!holds(normalized(w), false))
             return false;
     }
     for (const std::string &p : phrases) {
-        if (norm.find(" " + p + " ") == std::string::npos)
+        if (!holds(p, true))
             return false;
     }
     return true;

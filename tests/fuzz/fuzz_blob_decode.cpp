@@ -18,6 +18,7 @@
 #include <array>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <cstring>
 #include <optional>
 #include <string>
@@ -41,10 +42,22 @@ struct Template {
 const std::string &workDir()
 {
     static const std::string dir = [] {
-        char templ[] = "/tmp/tapedeck-fuzz-blob-XXXXXX";
+        // tmpfs when there is one: each input creates or rewrites a tape, and the disk's
+        // syncs would otherwise dominate the time per input.
+        char templ[] = "/dev/shm/tapedeck-fuzz-blob-XXXXXX";
+        char fallback[] = "/tmp/tapedeck-fuzz-blob-XXXXXX";
         const char *d = mkdtemp(templ);
         if (!d)
+            d = mkdtemp(fallback);
+        if (!d)
             fail("mkdtemp failed");
+        // Removed at exit; libFuzzer leaves through exit() when it is done or finds a crash.
+        static std::string created;
+        created = d;
+        std::atexit([] {
+            std::error_code ec;
+            std::filesystem::remove_all(created, ec);
+        });
         return std::string(d);
     }();
     return dir;

@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <sstream>
 #include <string>
 
@@ -15,12 +16,24 @@ namespace {
 const std::string &workDir()
 {
     static const std::string dir = [] {
-        char templ[] = "/tmp/tapedeck-fuzz-jsonl-XXXXXX";
+        // tmpfs when there is one: each input creates or rewrites a tape, and the disk's
+        // syncs would otherwise dominate the time per input.
+        char templ[] = "/dev/shm/tapedeck-fuzz-jsonl-XXXXXX";
+        char fallback[] = "/tmp/tapedeck-fuzz-jsonl-XXXXXX";
         const char *d = mkdtemp(templ);
+        if (!d)
+            d = mkdtemp(fallback);
         if (!d) {
             std::perror("mkdtemp");
             std::abort();
         }
+        // Removed at exit; libFuzzer leaves through exit() when it is done or finds a crash.
+        static std::string created;
+        created = d;
+        std::atexit([] {
+            std::error_code ec;
+            std::filesystem::remove_all(created, ec);
+        });
         return std::string(d);
     }();
     return dir;
