@@ -6,6 +6,7 @@
 
 #include "tapedeck/samples/kernelsession.h"
 
+#include <cstdio>
 #include <iostream>
 
 namespace tapedeck::cli {
@@ -54,7 +55,7 @@ void addDemoCommand(CLI::App &app)
             commandExitCode() = reportError(s.error());
             return;
         }
-        std::cout << "\nBest speed-up reached: " << stats->bestSpeedup << "x over "
+        std::cout << "\nBest speed-up reached: " << times(stats->bestSpeedup) << " over "
                   << withCommas(stats->evaluations) << " benchmark evaluations.\n"
                   << "Look closer:  tapedeck dump " << opts->output << " | less\n"
                   << "              tapedeck search " << opts->output << " \"error\"\n"

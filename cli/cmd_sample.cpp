@@ -73,7 +73,7 @@ void addSampleCommand(CLI::App &app)
         std::cout << opts->output << ": " << withCommas(stats->steps) << " steps, "
                   << withCommas(stats->toolCalls) << " tool calls, "
                   << withCommas(stats->evaluations) << " benchmark evaluations, best "
-                  << stats->bestSpeedup << "x, "
+                  << times(stats->bestSpeedup) << ", "
                   << humanDuration(stats->endedUs - stats->startedUs) << " of agent time, written in "
                   << rate << "\n";
         if (!opts->rawLog.empty())

@@ -69,6 +69,13 @@ std::string humanDuration(int64_t micros)
     return buf;
 }
 
+std::string times(double factor)
+{
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.2fx", factor);
+    return buf;
+}
+
 std::string utcTime(int64_t micros)
 {
     if (micros <= 0)

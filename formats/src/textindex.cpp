@@ -362,8 +362,15 @@ static std::string lower(std::string s)
 std::string snippetFor(const std::string &text, const std::string &query, size_t width)
 {
     std::string haystack = lower(text);
-    size_t at = std::string::npos;
+    // Centre on the query as a whole when it occurs so (a phrase), else on its first word.
+    std::string whole;
     for (const std::string &w : wordsOf(query)) {
+        if (!whole.empty())
+            whole += ' ';
+        whole += lower(w);
+    }
+    size_t at = whole.empty() ? std::string::npos : haystack.find(whole);
+    for (const std::string &w : at != std::string::npos ? std::vector<std::string>{} : wordsOf(query)) {
         size_t p = haystack.find(lower(w));
         if (p < at)
             at = p;
