@@ -40,17 +40,8 @@ Status printTapeInfo(const TapeReader &reader, std::ostream &out, bool asJson)
         j["file"] = reader.path();
         j["format_version"] = s.formatVersion;
         j["runs"] = nlohmann::json::array();
-        for (const RunInfo &r : s.runs) {
-            j["runs"].push_back({{"id", r.id.value},
-                                 {"name", r.name},
-                                 {"agent", r.agent},
-                                 {"command", r.command},
-                                 {"cwd", r.cwd},
-                                 {"labels", r.labels},
-                                 {"started_us", r.startedUs},
-                                 {"ended_us", r.endedUs},
-                                 {"outcome", r.outcome}});
-        }
+        for (const RunInfo &r : s.runs)
+            j["runs"].push_back(runToJson(r));
         j["branches"] = s.branches.size();
         j["threads"] = s.threads.size();
         j["steps"] = s.stepCount;

@@ -33,6 +33,13 @@ void putBytes(json &out, const char *key, const std::string &bytes)
 
 } // namespace
 
+json runToJson(const RunInfo &r)
+{
+    return {{"id", r.id.value},         {"name", r.name},   {"agent", r.agent},
+            {"command", r.command},     {"cwd", r.cwd},     {"labels", r.labels},
+            {"started_us", r.startedUs}, {"ended_us", r.endedUs}, {"outcome", r.outcome}};
+}
+
 json stepToJson(const Step &s)
 {
     json j = {
@@ -116,16 +123,9 @@ Status exportJsonl(const TapeReader &reader, std::ostream &out)
         for (const RunInfo &r : *runs) {
             if (r.id != id)
                 continue;
-            writeLine(out, {{"type", "run"},
-                            {"id", r.id.value},
-                            {"name", r.name},
-                            {"agent", r.agent},
-                            {"command", r.command},
-                            {"cwd", r.cwd},
-                            {"labels", r.labels},
-                            {"started_us", r.startedUs},
-                            {"ended_us", r.endedUs},
-                            {"outcome", r.outcome}});
+            json line = runToJson(r);
+            line["type"] = "run";
+            writeLine(out, line);
         }
     };
     size_t nextBranch = 0, nextThread = 0;

@@ -9,12 +9,14 @@
 
 namespace tapedeck::formats {
 
-static void collectText(const nlohmann::json &v, std::string &out)
+// Every string of `v`, one per line; with `seen`, only those not seen before.
+static void collectText(const nlohmann::json &v, std::string &out,
+                        std::unordered_set<uint64_t> *seen = nullptr)
 {
     switch (v.type()) {
     case nlohmann::json::value_t::string: {
         const auto &s = v.get_ref<const std::string &>();
-        if (!s.empty()) {
+        if (!s.empty() && (!seen || seen->insert(XXH3_64bits(s.data(), s.size())).second)) {
             out += s;
             out += '\n';
         }
@@ -23,7 +25,7 @@ static void collectText(const nlohmann::json &v, std::string &out)
     case nlohmann::json::value_t::array:
     case nlohmann::json::value_t::object:
         for (const auto &e : v)
-            collectText(e, out);
+            collectText(e, out, seen);
         break;
     default:
         break;
@@ -91,33 +93,11 @@ Status TextIndexWriter::init(BlobStore &blobs)
     return m_db.commit();
 }
 
-static void collectNewText(const nlohmann::json &v, std::unordered_set<uint64_t> &seen,
-                           std::string &out)
-{
-    switch (v.type()) {
-    case nlohmann::json::value_t::string: {
-        const auto &s = v.get_ref<const std::string &>();
-        if (!s.empty() && seen.insert(XXH3_64bits(s.data(), s.size())).second) {
-            out += s;
-            out += '\n';
-        }
-        break;
-    }
-    case nlohmann::json::value_t::array:
-    case nlohmann::json::value_t::object:
-        for (const auto &e : v)
-            collectNewText(e, seen, out);
-        break;
-    default:
-        break;
-    }
-}
-
 Status TextIndexWriter::add(BlobId blob, StepIndex step, TextField field,
                             const nlohmann::json &value)
 {
     std::string text;
-    collectNewText(value, m_seenStrings, text);
+    collectText(value, text, &m_seenStrings);
     if (text.empty())
         return {};
     m_insertSource.bind(1, blob.value).bind(2, step.value).bind(3, int(field));

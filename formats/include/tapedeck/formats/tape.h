@@ -386,6 +386,8 @@ private:
 // A step as the interchange writes it (a "step" line): the form `tapedeck dump --json`
 // prints too.
 nlohmann::json stepToJson(const Step &step);
+// A run as the interchange writes it (a "run" line, without "type").
+nlohmann::json runToJson(const RunInfo &run);
 
 // Writes every run, branch, thread and step of the tape, one JSON object per line.
 Status exportJsonl(const TapeReader &reader, std::ostream &out);
