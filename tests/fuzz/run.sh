@@ -17,7 +17,7 @@ seconds="${FUZZ_SECONDS:-30}"
 build="$root/build/fuzz"
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-    targets=(fuzz_jsonl_import fuzz_blob_decode)
+    targets=(fuzz_jsonl_import fuzz_blob_decode fuzz_wire)
 fi
 
 # The top-level CMakeLists enters tests/ only when TAPEDECK_BUILD_TESTS is on; in a fuzz
@@ -80,6 +80,88 @@ for pick in '\x00' '\x06' '\x0e' '\x15' '\x20' '\x2b' '\x41' '\x03' '\x09'; do
     i=$((i + 1))
 done
 
+# Seeds for fuzz_wire (see the layout in fuzz_wire.cpp): a short stream of each API, the
+# request and response bodies the real clients exchanged (../shared/data/wire), and paths.
+seeds_wire="$work/seeds/fuzz_wire"
+rm -rf "$seeds_wire" && mkdir -p "$seeds_wire"
+printf '\x00\x07%s\n\n' \
+    'data: {"id":"c","model":"m","choices":[{"index":0,"delta":{"role":"assistant","content":"Hi"},"finish_reason":null}]}' \
+    'data: {"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"id":"call_1","type":"function","function":{"name":"bash","arguments":"{\"c\":1}"}}]}}]}' \
+    'data: {"choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}]}' \
+    'data: {"choices":[],"usage":{"prompt_tokens":5,"completion_tokens":2}}' 'data: [DONE]' \
+    > "$seeds_wire/chat"
+printf '\x01\x07%s\n\n' \
+    'event: response.created
+data: {"type":"response.created","response":{"id":"resp_1","model":"m","output":[]}}' \
+    'event: response.output_item.added
+data: {"type":"response.output_item.added","output_index":0,"item":{"type":"message","id":"msg_1"}}' \
+    'event: response.output_text.delta
+data: {"type":"response.output_text.delta","output_index":0,"delta":"Hi"}' \
+    'event: response.output_item.added
+data: {"type":"response.output_item.added","output_index":1,"item":{"type":"function_call","call_id":"c1","name":"f"}}' \
+    'event: response.function_call_arguments.delta
+data: {"type":"response.function_call_arguments.delta","output_index":1,"delta":"{}"}' \
+    'event: response.completed
+data: {"type":"response.completed","response":{"id":"resp_1","status":"completed","usage":{"input_tokens":3,"output_tokens":1}}}' \
+    > "$seeds_wire/responses"
+printf '\x02\x07%s\n\n' \
+    'event: message_start
+data: {"type":"message_start","message":{"id":"msg_1","model":"m","usage":{"input_tokens":3,"output_tokens":1}}}' \
+    'event: content_block_start
+data: {"type":"content_block_start","index":0,"content_block":{"type":"thinking","thinking":""}}' \
+    'event: content_block_delta
+data: {"type":"content_block_delta","index":0,"delta":{"type":"thinking_delta","thinking":"hmm"}}' \
+    'event: content_block_start
+data: {"type":"content_block_start","index":1,"content_block":{"type":"tool_use","id":"t1","name":"f","input":{}}}' \
+    'event: content_block_delta
+data: {"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":"{\"a\":"}}' \
+    'event: content_block_stop
+data: {"type":"content_block_stop","index":1}' \
+    'event: message_delta
+data: {"type":"message_delta","delta":{"stop_reason":"tool_use"},"usage":{"output_tokens":9}}' \
+    'event: message_stop
+data: {"type":"message_stop"}' \
+    > "$seeds_wire/anthropic"
+printf '\x03\x07%s\n\n' \
+    'data: {"candidates":[{"content":{"role":"model","parts":[{"text":"Hi","thought":true}]}}],"responseId":"r"}' \
+    'data: {"candidates":[{"content":{"role":"model","parts":[{"functionCall":{"name":"f","args":{"a":1}}}]},"finishReason":"STOP"}],"usageMetadata":{"promptTokenCount":4,"candidatesTokenCount":2}}' \
+    > "$seeds_wire/gemini"
+wire_data="$root/../shared/data/wire"
+if [ -d "$wire_data" ]; then
+    i=0
+    for file in "$wire_data"/*.jsonl; do
+        while IFS= read -r body; do
+            printf '\x04%s' "$body" > "$seeds_wire/request-$i"
+            i=$((i + 1))
+        done < <(jq -c 'select(.body != null) | .body' "$file")
+        while IFS= read -r body; do
+            printf '\x05%s' "$body" > "$seeds_wire/response-$i"
+            i=$((i + 1))
+        done < <(jq -c 'select(.response.body != null) | .response.body' "$file")
+    done
+fi
+printf '\x04%s' '{"contents":[{"role":"model","parts":[{"functionCall":{"name":"f","args":{}}}]},{"role":"user","parts":[{"functionResponse":{"name":"f","response":{"output":"x"}}}]}],"systemInstruction":{"parts":[{"text":"s"}]},"generationConfig":{"maxOutputTokens":5}}' \
+    > "$seeds_wire/gemini-request"
+printf '\x05%s' '{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}' \
+    > "$seeds_wire/error"
+printf '\x06%s' '/v1beta/models/gemini-2.5-pro:streamGenerateContent?alt=sse' > "$seeds_wire/path"
+
+dict_wire="$work/wire.dict"
+{
+    for token in data: event: '[DONE]' choices delta content tool_calls function arguments index \
+                 finish_reason usage role system user assistant tool tool_call_id messages input \
+                 output type text thinking signature tool_use tool_result tool_use_id is_error \
+                 message_start content_block_start content_block_delta content_block_stop \
+                 message_delta message_stop text_delta input_json_delta partial_json \
+                 response.created response.output_item.added response.output_text.delta \
+                 response.function_call_arguments.delta response.output_item.done \
+                 response.completed function_call function_call_output call_id reasoning \
+                 summary candidates parts functionCall functionResponse args response \
+                 finishReason usageMetadata contents systemInstruction generationConfig; do
+        printf '"%s"\n' "$token"
+    done
+} > "$dict_wire"
+
 status=0
 for target in "${targets[@]}"; do
     binary="$build/tests/fuzz/$target"
@@ -88,6 +170,8 @@ for target in "${targets[@]}"; do
     extra=()
     if [ "$target" = fuzz_jsonl_import ]; then
         extra=(-dict="$dict_jsonl")
+    elif [ "$target" = fuzz_wire ]; then
+        extra=(-dict="$dict_wire")
     fi
     echo "== $target: ${seconds}s"
     if ! "$binary" -max_total_time="$seconds" -timeout=20 -rss_limit_mb=2048 -print_final_stats=1 \
