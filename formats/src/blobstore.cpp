@@ -1,5 +1,6 @@
 #include "blobstore.h"
 
+#include "eventsplit.h"
 #include "packing.h"
 
 #include <xxhash.h>
@@ -12,8 +13,12 @@ namespace tapedeck::formats {
 namespace {
 
 // How much of the base before the cut a delta may refer to. Bigger finds more repeats in
-// new content (a benchmark table like the last one) but costs time to index per request.
-constexpr size_t kDeltaWindow = 64 << 10;
+// new content (a benchmark table like the last one) but costs time to index per request:
+// on the sample session 64 KiB made request deltas larger (the window crowds the new
+// messages' references) and cost five times the instructions of 8 KiB.
+constexpr size_t kDeltaWindow = 8 << 10;
+// A stream with fewer events than this is stored as other content is.
+constexpr size_t kMinEvents = 4;
 // Blobs smaller than this are not worth a zstd frame header.
 constexpr size_t kMinCompressible = 24;
 // Each sample gives the dictionary trainer at most this much of a blob.
@@ -58,6 +63,42 @@ uint64_t hashKey(std::string_view hash)
     for (size_t i = 0; i < hash.size() && i < 8; ++i)
         k = k << 8 | uint8_t(hash[i]);
     return k;
+}
+
+// Frames are stored without zstd's magic number and dictionary id: the codec column says
+// what they are and which dictionary they need, and the 4 to 8 bytes are a large part of a
+// small blob.
+void setFrameFormat(ZSTD_CCtx *cctx)
+{
+    ZSTD_CCtx_setParameter(cctx, ZSTD_c_format, ZSTD_f_zstd1_magicless);
+    ZSTD_CCtx_setParameter(cctx, ZSTD_c_dictIDFlag, 0);
+}
+
+void setFrameFormat(ZSTD_DCtx *dctx)
+{
+    ZSTD_DCtx_setParameter(dctx, ZSTD_d_format, ZSTD_f_zstd1_magicless);
+}
+
+// The content size a frame declares, ZSTD_CONTENTSIZE_ERROR when it is no frame.
+unsigned long long frameContentSize(std::string_view frame)
+{
+    ZSTD_frameHeader header;
+    if (ZSTD_getFrameHeader_advanced(&header, frame.data(), frame.size(),
+                                     ZSTD_f_zstd1_magicless) != 0)
+        return ZSTD_CONTENTSIZE_ERROR;
+    if (header.frameType != ZSTD_frame)
+        return ZSTD_CONTENTSIZE_ERROR;
+    return header.frameContentSize;
+}
+
+// Appends the reference list of `refs` to `header` and their content to `prefix`.
+void appendReferences(const std::vector<BlobRef> &refs, std::string &header, std::string &prefix)
+{
+    appendVarint(header, refs.size());
+    for (const BlobRef &r : refs) {
+        appendVarint(header, uint64_t(r.id.value));
+        prefix.append(r.bytes);
+    }
 }
 
 int windowLogFor(size_t bytes)
@@ -152,18 +193,17 @@ std::string BlobStore::compress(std::string_view bytes, BlobCodec &codec, int64_
     dict = 0;
     if (bytes.size() < kMinCompressible)
         return std::string(bytes);
-    std::string out(ZSTD_compressBound(bytes.size()), '\0');
-    size_t n;
-    if (m_cdict) {
-        n = ZSTD_compress_usingCDict(m_cctx, out.data(), out.size(), bytes.data(), bytes.size(),
-                                     m_cdict);
-    } else {
-        n = ZSTD_compressCCtx(m_cctx, out.data(), out.size(), bytes.data(), bytes.size(),
-                              m_options.compressionLevel);
-    }
+    m_buffer.resize(ZSTD_compressBound(bytes.size()));
+    ZSTD_CCtx_reset(m_cctx, ZSTD_reset_session_and_parameters);
+    setFrameFormat(m_cctx);
+    if (m_cdict)
+        ZSTD_CCtx_refCDict(m_cctx, m_cdict);
+    else
+        ZSTD_CCtx_setParameter(m_cctx, ZSTD_c_compressionLevel, m_options.compressionLevel);
+    size_t n = ZSTD_compress2(m_cctx, m_buffer.data(), m_buffer.size(), bytes.data(), bytes.size());
     if (ZSTD_isError(n) || n >= bytes.size())
         return std::string(bytes);
-    out.resize(n);
+    std::string out(m_buffer.data(), n);
     codec = m_cdict ? BlobCodec::ZstdDict : BlobCodec::Zstd;
     dict = m_cdict ? m_cdictId : 0;
     return out;
@@ -171,18 +211,18 @@ std::string BlobStore::compress(std::string_view bytes, BlobCodec &codec, int64_
 
 Result<std::string> BlobStore::compressWithPrefix(std::string_view bytes, std::string_view prefix)
 {
-    std::string out(ZSTD_compressBound(bytes.size()), '\0');
+    m_buffer.resize(ZSTD_compressBound(bytes.size()));
     ZSTD_CCtx_reset(m_cctx, ZSTD_reset_session_and_parameters);
+    setFrameFormat(m_cctx);
     ZSTD_CCtx_setParameter(m_cctx, ZSTD_c_compressionLevel, m_options.compressionLevel);
     // The prefix counts against the window: make the window hold all of it.
     ZSTD_CCtx_setParameter(m_cctx, ZSTD_c_windowLog, windowLogFor(prefix.size() + bytes.size()));
     ZSTD_CCtx_refPrefix(m_cctx, prefix.data(), prefix.size());
-    size_t n = ZSTD_compress2(m_cctx, out.data(), out.size(), bytes.data(), bytes.size());
+    size_t n = ZSTD_compress2(m_cctx, m_buffer.data(), m_buffer.size(), bytes.data(), bytes.size());
     ZSTD_CCtx_reset(m_cctx, ZSTD_reset_session_and_parameters);
     if (ZSTD_isError(n))
         return Error{ErrorCode::Io, m_db.path() + ": zstd: " + ZSTD_getErrorName(n)};
-    out.resize(n);
-    return out;
+    return std::string(m_buffer.data(), n);
 }
 
 void BlobStore::collectSample(std::string_view bytes)
@@ -284,11 +324,7 @@ Result<BlobId> BlobStore::put(BlobRole role, std::string_view bytes, bool traina
         std::string prefix;
         prefix.reserve(refBytes);
         std::string header;
-        appendVarint(header, refs.size());
-        for (const BlobRef &r : refs) {
-            appendVarint(header, uint64_t(r.id.value));
-            prefix.append(r.bytes);
-        }
+        appendReferences(refs, header, prefix);
         auto frame = compressWithPrefix(bytes, prefix);
         if (!frame)
             return frame.error();
@@ -326,17 +362,36 @@ Result<BlobId> BlobStore::putDelta(BlobRole role, std::string_view bytes, BlobRe
     appendVarint(data, prefix);
     appendVarint(data, suffix);
     appendVarint(data, window);
-    appendVarint(data, refs.size());
-    for (const BlobRef &r : refs) {
-        appendVarint(data, uint64_t(r.id.value));
-        dictionary.append(r.bytes);
-    }
+    appendReferences(refs, data, dictionary);
     dictionary.append(baseBytes.substr(prefix - window, window));
     auto frame = compressWithPrefix(middle, dictionary);
     if (!frame)
         return frame.error();
     data += *frame;
     return insert(role, bytes, hash, BlobCodec::Delta, 0, base.id.value, data);
+}
+
+Result<BlobId> BlobStore::putEvents(BlobRole role, std::string_view bytes,
+                                    const std::vector<BlobRef> &refs)
+{
+    if (countEvents(bytes) < kMinEvents)
+        return put(role, bytes, true, nullptr, refs);
+    collectSample(bytes);
+    std::string hash = blobHash(bytes);
+    auto found = find(hash, bytes);
+    if (!found)
+        return found.error();
+    if (*found)
+        return BlobId{*found};
+
+    std::string data;
+    std::string dictionary;
+    appendReferences(refs, data, dictionary);
+    auto frame = compressWithPrefix(splitEvents(bytes), dictionary);
+    if (!frame)
+        return frame.error();
+    data += *frame;
+    return insert(role, bytes, hash, BlobCodec::Events, 0, 0, data);
 }
 
 Result<BlobStore::Row> BlobStore::readRow(BlobId id)
@@ -436,12 +491,12 @@ Result<std::string> BlobStore::decodeRow(BlobId id, const Row &row, int depth)
     std::string out;
     // A frame declares its content size: check it against the row before allocating.
     auto frameSizeIs = [&](std::string_view frame, uint64_t expected) {
-        unsigned long long declared = ZSTD_getFrameContentSize(frame.data(), frame.size());
-        return declared == expected;
+        return frameContentSize(frame) == expected;
     };
     auto decompress = [&](std::string_view frame, std::string_view prefix, char *dst,
                           size_t capacity) -> Result<size_t> {
         ZSTD_DCtx_reset(m_dctx, ZSTD_reset_session_and_parameters);
+        setFrameFormat(m_dctx);
         if (!prefix.empty())
             ZSTD_DCtx_refPrefix(m_dctx, prefix.data(), prefix.size());
         size_t n = ZSTD_decompressDCtx(m_dctx, dst, capacity, frame.data(), frame.size());
@@ -458,17 +513,16 @@ Result<std::string> BlobStore::decodeRow(BlobId id, const Row &row, int depth)
         if (!frameSizeIs(row.data, uint64_t(row.size)))
             return corrupt(m_db, id, "its frame does not hold " + std::to_string(row.size) + " bytes");
         out.resize(size_t(row.size));
-        size_t n;
+        ZSTD_DCtx_reset(m_dctx, ZSTD_reset_session_and_parameters);
+        setFrameFormat(m_dctx);
         if (row.codec == BlobCodec::ZstdDict) {
             auto d = ddict(row.dict);
             if (!d)
                 return d.error();
-            n = ZSTD_decompress_usingDDict(m_dctx, out.data(), out.size(), row.data.data(),
-                                           row.data.size(), *d);
-        } else {
-            n = ZSTD_decompressDCtx(m_dctx, out.data(), out.size(), row.data.data(),
-                                    row.data.size());
+            ZSTD_DCtx_refDDict(m_dctx, *d);
         }
+        size_t n = ZSTD_decompressDCtx(m_dctx, out.data(), out.size(), row.data.data(),
+                                       row.data.size());
         if (ZSTD_isError(n))
             return corrupt(m_db, id, std::string("cannot decompress: ") + ZSTD_getErrorName(n));
         out.resize(n);
@@ -486,6 +540,30 @@ Result<std::string> BlobStore::decodeRow(BlobId id, const Row &row, int depth)
         if (!n)
             return n.error();
         out.resize(*n);
+        break;
+    }
+    case BlobCodec::Events: {
+        size_t pos = 0;
+        auto prefix = referenceText(id, row.data, pos, depth);
+        if (!prefix)
+            return prefix.error();
+        std::string_view frame = std::string_view(row.data).substr(pos);
+        // The split form is at most 2.5 times the body (three one-byte varints for an event of
+        // two bytes) and a count.
+        unsigned long long declared = frameContentSize(frame);
+        if (declared == ZSTD_CONTENTSIZE_UNKNOWN || declared == ZSTD_CONTENTSIZE_ERROR ||
+            declared > 4 * uint64_t(row.size) + 16)
+            return corrupt(m_db, id, "its frame does not hold the split form of " +
+                                         std::to_string(row.size) + " bytes");
+        std::string split(size_t(declared), '\0');
+        auto n = decompress(frame, *prefix, split.data(), split.size());
+        if (!n)
+            return n.error();
+        split.resize(*n);
+        auto joined = joinEvents(split, size_t(row.size));
+        if (!joined)
+            return corrupt(m_db, id, "its split event stream is malformed");
+        out = std::move(*joined);
         break;
     }
     case BlobCodec::Delta: {

@@ -9,6 +9,7 @@
 //     as a zstd frame whose prefix dictionary is the reference blobs followed by the
 //     `window` bytes of the base that end where the common prefix ends
 //   4 zstd frame whose prefix dictionary is the concatenated content of reference blobs
+//   5 as 4, but the frame holds the split form of an event stream (eventsplit.h)
 // A reference blob always has a smaller id than the blob that uses it, so decoding always
 // ends, and the writer keeps the depth of references small.
 //
@@ -20,6 +21,9 @@
 #include "database.h"
 #include "schema.h"
 
+// Magicless frames (ZSTD_c_format) and reading their headers are declared with zstd's
+// advanced API; the shared library exports them.
+#define ZSTD_STATIC_LINKING_ONLY
 #include <zstd.h>
 
 #include <functional>
@@ -33,7 +37,14 @@
 
 namespace tapedeck::formats {
 
-enum class BlobCodec : int { Stored = 0, Zstd = 1, ZstdDict = 2, Delta = 3, Referenced = 4 };
+enum class BlobCodec : int {
+    Stored = 0,
+    Zstd = 1,
+    ZstdDict = 2,
+    Delta = 3,
+    Referenced = 4,
+    Events = 5,
+};
 
 struct BlobStoreOptions {
     int compressionLevel = 6;
@@ -76,6 +87,11 @@ public:
     Result<BlobId> putDelta(BlobRole role, std::string_view bytes, BlobRef base,
                             const std::vector<BlobRef> &refs = {});
 
+    // Writer: as put() with `refs`, for a body that is a stream of events (codec 5); falls
+    // back to put() when the body holds too few events for the split form to pay.
+    Result<BlobId> putEvents(BlobRole role, std::string_view bytes,
+                             const std::vector<BlobRef> &refs = {});
+
     // The decoded content of a blob, checked against its hash.
     Result<std::string> get(BlobId id);
     // Decodes one blob: the problem, or an empty string when it is intact.
@@ -116,6 +132,9 @@ private:
     // Hash of each stored blob -> its id (writer only).
     std::unordered_map<uint64_t, int64_t> m_idByHash;
     ZSTD_CCtx *m_cctx = nullptr;
+    // Room for one compressed frame, kept between blobs so it is not allocated and
+    // cleared for each.
+    std::string m_buffer;
     ZSTD_DCtx *m_dctx = nullptr;
     ZSTD_CDict *m_cdict = nullptr;
     int64_t m_cdictId = 0;

@@ -2,12 +2,12 @@
 
 namespace tapedeck::formats {
 
-static uint64_t zigzag(int64_t v)
+uint64_t zigzag(int64_t v)
 {
     return (uint64_t(v) << 1) ^ uint64_t(v >> 63);
 }
 
-static int64_t unzigzag(uint64_t v)
+int64_t unzigzag(uint64_t v)
 {
     return int64_t(v >> 1) ^ -int64_t(v & 1);
 }
@@ -39,7 +39,6 @@ std::string packIds(const std::vector<int64_t> &ids)
 {
     std::string out;
     out.reserve(ids.size() + 4);
-    appendVarint(out, ids.size());
     int64_t prev = 0;
     for (int64_t id : ids) {
         appendVarint(out, zigzag(id - prev));
@@ -51,21 +50,15 @@ std::string packIds(const std::vector<int64_t> &ids)
 std::optional<std::vector<int64_t>> unpackIds(std::string_view packed)
 {
     size_t pos = 0;
-    uint64_t n;
-    if (!readVarint(packed, pos, n) || n > packed.size())
-        return std::nullopt;
     std::vector<int64_t> ids;
-    ids.reserve(n);
     int64_t prev = 0;
-    for (uint64_t i = 0; i < n; ++i) {
+    while (pos < packed.size()) {
         uint64_t d;
         if (!readVarint(packed, pos, d))
             return std::nullopt;
         prev += unzigzag(d);
         ids.push_back(prev);
     }
-    if (pos != packed.size())
-        return std::nullopt;
     return ids;
 }
 

@@ -16,7 +16,13 @@ void appendVarint(std::string &out, uint64_t v);
 // Reads one varint at `pos`, advancing it; false on a truncated or overlong encoding.
 bool readVarint(std::string_view in, size_t &pos, uint64_t &v);
 
-// Ids as zigzag deltas from the previous id (the first from 0).
+// Signed numbers as unsigned ones that stay small when the number is near zero.
+uint64_t zigzag(int64_t v);
+int64_t unzigzag(uint64_t v);
+
+// Ids as zigzag deltas from the previous id (the first from 0), up to the end: no count
+// in front, so that the list of a request starts with the bytes of the previous request's
+// list and is stored as a delta against it.
 std::string packIds(const std::vector<int64_t> &ids);
 std::optional<std::vector<int64_t>> unpackIds(std::string_view packed);
 

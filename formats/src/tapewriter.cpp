@@ -9,6 +9,7 @@
 #include "totals.h"
 
 #include <filesystem>
+#include <map>
 #include <unordered_map>
 
 namespace tapedeck::formats {
@@ -34,6 +35,10 @@ TextField payloadField(StepKind kind)
     }
 }
 
+// How many blobs are compressed against one base (a payload, wire metadata) before the
+// next one becomes the base, so that the base stays like what comes.
+constexpr int kBaseUses = 16;
+
 } // namespace
 
 // What the writer remembers of a thread between steps: where the next step goes and the
@@ -46,11 +51,26 @@ struct ThreadState {
     std::string lastRequestBytes;
     int requestsSinceKeyframe = 0;
     std::vector<int64_t> lastMessageIds;
+    // The packed message list of the previous request: the next list starts with it.
+    BlobId lastList;
+    std::string lastListBytes;
+    int listsSinceKeyframe = 0;
     // The thread's previous response body: the framing of a stream (event names, ids,
     // the JSON around each delta) repeats from one response to the next.
     BlobId lastResponse;
     std::string lastResponseBytes;
     int responsesSinceKeyframe = 0;
+    // The parameters of the thread's previous request (model, system prompt, tools): the
+    // next request nearly always sends the same, which a comparison of the trees finds
+    // without serialising and hashing them again.
+    nlohmann::json lastParams;
+    BlobId lastParamsId;
+    std::string lastParamsBytes;
+    // A recent wire metadata blob of the thread, stored on its own: the next ones repeat
+    // most of its headers. Used as a base 16 times, as payload bases are.
+    BlobId metaBase;
+    std::string metaBaseBytes;
+    int metaBaseUses = 0;
     // Payloads of the thread's steps since its last model call, and that call's response:
     // what the next request's new messages repeat, so they are compressed against them.
     std::vector<std::pair<BlobId, std::string>> recentPayloads;
@@ -75,6 +95,16 @@ struct TapeWriter::Impl {
     std::unordered_map<int64_t, ThreadState> threads;
     std::unordered_map<JsonHash, BlobId, JsonHashHasher> messageIds;
     std::unordered_map<std::string, int64_t> stringIds;
+    // A recent payload of each step kind and name (a tool's arguments, its output), stored
+    // on its own: the next ones of that kind and name mostly repeat it, so they are
+    // compressed against it. Always against such a base, never against each other, so
+    // that a reader decodes one blob more at most.
+    struct PayloadBase {
+        BlobId id;
+        std::string bytes;
+        int uses = 0;
+    };
+    std::map<std::pair<int, std::string>, PayloadBase> payloadBases;
     int64_t nextStep = 1;
 
     Status init(bool created);
@@ -82,7 +112,7 @@ struct TapeWriter::Impl {
     Result<ThreadState *> thread(ThreadId id);
     Result<int64_t> internString(const std::string &s);
     Result<BlobId> putJson(const nlohmann::json &v, StepIndex step, TextField field, bool index,
-                           std::string &bytes);
+                           std::string &bytes, const std::vector<BlobRef> &refs = {});
     Result<StepIndex> appendOne(const Step &step);
     Result<RequestMessages> putMessages(const Step &step, ThreadState &t, StepIndex index);
     Result<BlobId> putRequestBody(ThreadState &t, const std::string &body, const Step &step,
@@ -187,6 +217,7 @@ Status TapeWriter::Impl::reloadAfterRollback()
 {
     threads.clear();
     messageIds.clear();
+    payloadBases.clear();
     stringIds.clear();
     return init(false);
 }
@@ -262,7 +293,8 @@ Result<int64_t> TapeWriter::Impl::internString(const std::string &s)
 }
 
 Result<BlobId> TapeWriter::Impl::putJson(const nlohmann::json &v, StepIndex step,
-                                         TextField field, bool index, std::string &bytes)
+                                         TextField field, bool index, std::string &bytes,
+                                         const std::vector<BlobRef> &refs)
 {
     std::string problem;
     auto dumped = safeDump(v, problem);
@@ -271,7 +303,7 @@ Result<BlobId> TapeWriter::Impl::putJson(const nlohmann::json &v, StepIndex step
                                        textFieldName(field) + " " + problem);
     bytes = std::move(*dumped);
     bool inserted = false;
-    auto id = blobs->put(BlobRole::Content, bytes, true, &inserted);
+    auto id = blobs->put(BlobRole::Content, bytes, true, &inserted, refs);
     if (!id)
         return id;
     if (inserted && index) {
@@ -381,12 +413,22 @@ Status TapeWriter::Impl::writeWire(StepIndex index, const Step &step, ThreadStat
                                            " bytes, the response body has " +
                                            std::to_string(w.responseBody.size()));
     }
-    auto meta = blobs->put(BlobRole::Wire,
-                           packWireMeta(WireMeta{w.requestHeaders, w.responseHeaders, w.chunks},
-                                        step.startedUs),
-                           true);
+    std::string metaBytes =
+        packWireMeta(WireMeta{w.requestHeaders, w.responseHeaders, w.chunks}, step.startedUs);
+    const bool newMetaBase = !t.metaBase.value || t.metaBaseUses >= kBaseUses;
+    std::vector<BlobRef> metaRefs;
+    if (!newMetaBase)
+        metaRefs.push_back(BlobRef{t.metaBase, t.metaBaseBytes});
+    auto meta = blobs->put(BlobRole::Wire, metaBytes, true, nullptr, metaRefs);
     if (!meta)
         return meta.error();
+    if (newMetaBase) {
+        t.metaBase = *meta;
+        t.metaBaseBytes = std::move(metaBytes);
+        t.metaBaseUses = 0;
+    } else {
+        ++t.metaBaseUses;
+    }
     auto reqBody = putRequestBody(t, w.requestBody, step, messages, params);
     if (!reqBody)
         return reqBody.error();
@@ -402,7 +444,7 @@ Status TapeWriter::Impl::writeWire(StepIndex index, const Step &step, ThreadStat
     }
     if (payload.id.value)
         refs.push_back(payload);
-    auto respBody = blobs->put(BlobRole::Wire, w.responseBody, true, nullptr, refs);
+    auto respBody = blobs->putEvents(BlobRole::Wire, w.responseBody, refs);
     if (!respBody)
         return respBody.error();
     if (!w.responseBody.empty()) {
@@ -453,26 +495,54 @@ Result<StepIndex> TapeWriter::Impl::appendOne(const Step &step)
         if (!m)
             return m.error();
         messages = std::move(*m);
-        auto packed = blobs->put(BlobRole::Content, packIds(messages.ids), false);
+        // Lists are small: a short chain costs a reader little.
+        constexpr int kListKeyframeInterval = 16;
+        std::string list = packIds(messages.ids);
+        Result<BlobId> packed = Error{ErrorCode::Io, ""};
+        if (ts.lastList.value && ts.listsSinceKeyframe + 1 < kListKeyframeInterval) {
+            packed = blobs->putDelta(BlobRole::Content, list,
+                                     BlobRef{ts.lastList, ts.lastListBytes});
+            ++ts.listsSinceKeyframe;
+        } else {
+            packed = blobs->put(BlobRole::Content, list, false);
+            ts.listsSinceKeyframe = 0;
+        }
         if (!packed)
             return packed.error();
         messagesBlob = packed->value;
+        ts.lastList = *packed;
+        ts.lastListBytes = std::move(list);
     }
-    std::string paramsBytes;
     BlobRef params;
     if (!step.requestParams.is_null()) {
-        auto p = putJson(step.requestParams, index, TextField::Payload, false, paramsBytes);
-        if (!p)
-            return p.error();
-        params = BlobRef{*p, paramsBytes};
+        if (!ts.lastParamsId.value || step.requestParams != ts.lastParams) {
+            std::string bytes;
+            auto p = putJson(step.requestParams, index, TextField::Payload, false, bytes);
+            if (!p)
+                return p.error();
+            ts.lastParams = step.requestParams;
+            ts.lastParamsId = *p;
+            ts.lastParamsBytes = std::move(bytes);
+        }
+        params = BlobRef{ts.lastParamsId, ts.lastParamsBytes};
     }
     std::string payloadBytes;
     BlobRef payload;
     if (!step.payload.is_null()) {
-        auto p = putJson(step.payload, index, payloadField(step.kind), true, payloadBytes);
+        PayloadBase &base = payloadBases[{int(step.kind), step.name}];
+        // A new base now and then, so that it stays like what comes.
+        const bool newBase = !base.id.value || base.uses >= kBaseUses;
+        std::vector<BlobRef> refs;
+        if (!newBase)
+            refs.push_back(BlobRef{base.id, base.bytes});
+        auto p = putJson(step.payload, index, payloadField(step.kind), true, payloadBytes, refs);
         if (!p)
             return p.error();
         payload = BlobRef{*p, payloadBytes};
+        if (newBase)
+            base = PayloadBase{*p, payloadBytes, 0};
+        else
+            ++base.uses;
     }
     if (step.wire) {
         if (auto s = writeWire(index, step, ts, messages, params, payload); !s)

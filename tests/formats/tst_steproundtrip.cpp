@@ -293,6 +293,11 @@ private Q_SLOTS:
         QTest::newRow("params without messages") << 10;
         QTest::newRow("extreme integers and doubles") << 11;
         QTest::newRow("one empty stream chunk") << 12;
+        // Response bodies of four events or more are stored in split form (codec 5).
+        QTest::newRow("event stream without a final blank line") << 13;
+        QTest::newRow("event stream of blank lines and one-byte events") << 14;
+        QTest::newRow("event stream of binary events that share nothing") << 15;
+        QTest::newRow("event stream whose events grow and shrink") << 16;
     }
 
     void edgeCases()
@@ -354,7 +359,28 @@ private Q_SLOTS:
         case 12:
             s.wire->chunks = {{0, s.startedUs}, {uint32_t(s.wire->responseBody.size()), s.startedUs + 5}};
             break;
+        case 13:
+            s.wire->responseBody = "data: {\"a\":1}\n\ndata: {\"a\":12}\n\ndata: {\"a\":123}\n\n"
+                                   "data: {\"a\":1}\n\ndata: [DONE]";
+            break;
+        case 14:
+            s.wire->responseBody = "\n\n\n\nx\n\n\n\ny\n\n\n\n\n\nz";
+            break;
+        case 15: {
+            std::string body;
+            for (uint64_t seed = 1; seed <= 6; ++seed)
+                body.append(noise(seed, 40 * size_t(seed))).append("\n\n");
+            s.wire->responseBody = body;
+            break;
         }
+        case 16:
+            s.wire->responseBody = "event: a\ndata: xx\n\nevent: a\ndata: xxxxxxxxxxxx\n\n"
+                                   "event: a\ndata: \n\nevent: b\ndata: xxxxxxxxxxxxxxxxxxxxxxxx\n\n"
+                                   "ev\n\nevent: a\ndata: xx\n\n";
+            break;
+        }
+        if (which >= 13)
+            s.wire->chunks = {{uint32_t(s.wire->responseBody.size()), s.startedUs + 5}};
         roundTrip(s);
     }
 
