@@ -1,66 +1,450 @@
+// `tapedeck demo`: a live agent run on this machine. The reference agent (tapedeck-agent)
+// works on a fresh copy of samples/kernel-tuning against the scripted model server
+// (tapedeck-model --policy kernel-tuner): real HTTP on loopback, real tool calls, real
+// compiles and timings. The demo streams the agent's progress and ends with what happened.
 #include "commands.h"
 #include "exitcodes.h"
-#include "format.h"
-#include "progress.h"
-#include "tapeinfo.h"
 
-#include "tapedeck/samples/kernelsession.h"
-
-#include <cstdio>
+#include <cerrno>
+#include <chrono>
+#include <climits>
+#include <csignal>
+#include <cstring>
+#include <filesystem>
+#include <fcntl.h>
 #include <iostream>
+#include <optional>
+#include <poll.h>
+#include <regex>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <vector>
+
+extern char **environ;
 
 namespace tapedeck::cli {
 
-using namespace tapedeck::formats;
+namespace fs = std::filesystem;
+
+namespace {
+
+// Agent-side exit codes of `tapedeck demo` beyond the shared ones (exitcodes.h).
+constexpr int kExitRunFailed = 1;
+
+struct DemoOptions {
+    uint64_t seed = 1;
+    int evaluations = 18;
+    std::string workdir;
+    bool keep = false;
+    std::string api = "openai";
+    std::string workspace;
+    std::string modelBin;
+    std::string agentBin;
+    int thinkMs = 800;
+    int64_t compactAtTokens = 0;
+};
+
+// A child process whose stdout and stderr come back through pipes. Not copyable; the
+// destructor kills a child still running (SIGTERM, then SIGKILL) and reaps it.
+class Child {
+public:
+    Child() = default;
+    Child(const Child &) = delete;
+    Child &operator=(const Child &) = delete;
+    ~Child() { stop(); }
+
+    // Starts `argv[0]` with `argv`. `ownGroup`: in a process group of its own, so that the
+    // terminal's Ctrl-C does not reach it. An error message, or empty on success.
+    std::string start(const std::vector<std::string> &argv, bool ownGroup)
+    {
+        int out[2], err[2];
+        if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0)
+            return std::string("cannot create a pipe: ") + std::strerror(errno);
+        posix_spawn_file_actions_t actions;
+        posix_spawn_file_actions_init(&actions);
+        posix_spawn_file_actions_adddup2(&actions, out[1], 1);
+        posix_spawn_file_actions_adddup2(&actions, err[1], 2);
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+        posix_spawnattr_t attr;
+        posix_spawnattr_init(&attr);
+        if (ownGroup) {
+            posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+            posix_spawnattr_setpgroup(&attr, 0);
+        }
+        std::vector<char *> args;
+        for (const std::string &a : argv)
+            args.push_back(const_cast<char *>(a.c_str()));
+        args.push_back(nullptr);
+        const int rc = posix_spawn(&m_pid, argv[0].c_str(), &actions, &attr, args.data(), environ);
+        posix_spawn_file_actions_destroy(&actions);
+        posix_spawnattr_destroy(&attr);
+        close(out[1]);
+        close(err[1]);
+        m_out = out[0];
+        m_err = err[0];
+        if (rc != 0) {
+            m_pid = -1;
+            return "cannot start " + argv[0] + ": " + std::strerror(rc);
+        }
+        return {};
+    }
+
+    // Waits up to `timeoutMs` for output; appends what came to `out` / `err`. False once
+    // both pipes are closed.
+    bool read(std::string &out, std::string &err, int timeoutMs)
+    {
+        pollfd fds[2] = {{m_out, POLLIN, 0}, {m_err, POLLIN, 0}};
+        if (m_out < 0 && m_err < 0)
+            return false;
+        if (poll(fds, 2, timeoutMs) < 0)
+            return errno == EINTR;
+        drain(fds[0], m_out, out);
+        drain(fds[1], m_err, err);
+        return m_out >= 0 || m_err >= 0;
+    }
+
+    // Waits for the child to end; its exit code, or 128 + signal.
+    int wait()
+    {
+        if (m_pid < 0)
+            return m_status;
+        int status = 0;
+        while (waitpid(m_pid, &status, 0) < 0 && errno == EINTR) {
+        }
+        m_pid = -1;
+        m_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        return m_status;
+    }
+
+    void stop()
+    {
+        if (m_pid > 0) {
+            kill(m_pid, SIGTERM);
+            for (int i = 0; i < 50 && waitpid(m_pid, nullptr, WNOHANG) == 0; ++i)
+                usleep(100000);
+            if (waitpid(m_pid, nullptr, WNOHANG) == 0) {
+                kill(m_pid, SIGKILL);
+                waitpid(m_pid, nullptr, 0);
+            }
+            m_pid = -1;
+        }
+        for (int *fd : {&m_out, &m_err}) {
+            if (*fd >= 0)
+                close(*fd);
+            *fd = -1;
+        }
+    }
+
+private:
+    static void drain(const pollfd &p, int &fd, std::string &into)
+    {
+        if (fd < 0 || !(p.revents & (POLLIN | POLLHUP | POLLERR)))
+            return;
+        char buf[8192];
+        const ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n > 0) {
+            into.append(buf, static_cast<size_t>(n));
+        } else if (n == 0 || errno != EINTR) {
+            close(fd);
+            fd = -1;
+        }
+    }
+
+    pid_t m_pid = -1;
+    int m_out = -1;
+    int m_err = -1;
+    int m_status = -1;
+};
+
+fs::path selfDirectory()
+{
+    std::error_code ec;
+    const fs::path self = fs::read_symlink("/proc/self/exe", ec);
+    return ec ? fs::path(".") : self.parent_path();
+}
+
+// `name` beside this tapedeck, else where the build tree puts it (`buildDir` beside cli/).
+std::optional<fs::path> findProgram(const std::string &override, const char *name, const char *buildDir)
+{
+    std::error_code ec;
+    if (!override.empty())
+        return fs::is_regular_file(override, ec) ? std::optional(fs::absolute(override)) : std::nullopt;
+    const fs::path dir = selfDirectory();
+    for (const fs::path &candidate : {dir / name, dir.parent_path() / buildDir / name}) {
+        if (fs::is_regular_file(candidate, ec) && access(candidate.c_str(), X_OK) == 0)
+            return candidate;
+    }
+    return std::nullopt;
+}
+
+// The workspace files, without what a build or an earlier run left there.
+std::string copyWorkspace(const fs::path &from, const fs::path &to)
+{
+    std::error_code ec;
+    fs::create_directories(to, ec);
+    if (ec)
+        return "cannot create " + to.string() + ": " + ec.message();
+    for (const auto &entry : fs::directory_iterator(from, ec)) {
+        const std::string name = entry.path().filename().string();
+        if (!entry.is_regular_file() || name == "run_bench" || name == "best_kernel.c")
+            continue;
+        fs::copy_file(entry.path(), to / name, fs::copy_options::overwrite_existing, ec);
+        if (ec)
+            return "cannot copy " + entry.path().string() + " to " + to.string() + ": " + ec.message();
+    }
+    return ec ? "cannot read " + from.string() + ": " + ec.message() : std::string();
+}
+
+std::string firstMatch(const std::string &text, const std::regex &pattern)
+{
+    std::smatch m;
+    return std::regex_search(text, m, pattern) ? m.str(1) : std::string();
+}
+
+void ignoreInterrupt(int) {}
+
+class Demo {
+public:
+    explicit Demo(const DemoOptions &options) : m_opts(options) {}
+
+    int run()
+    {
+        const fs::path workspace = m_opts.workspace.empty() ? fs::path(TAPEDECK_KERNEL_TUNING_DIR)
+                                                            : fs::path(m_opts.workspace);
+        std::error_code ec;
+        for (const char *file : {"TASK.md", "kernel.c", "bench.c", "Makefile"}) {
+            if (!fs::is_regular_file(workspace / file, ec))
+                return fail(kExitCannotOpen, "the kernel-tuning workspace " + workspace.string() + " has no " +
+                                                 file + " (give it with --workspace DIR)");
+        }
+        const auto model = findProgram(m_opts.modelBin, "tapedeck-model", "agent/model");
+        const auto agent = findProgram(m_opts.agentBin, "tapedeck-agent", "agent/harness");
+        if (!model)
+            return fail(kExitCannotOpen, "cannot find tapedeck-model beside " + selfDirectory().string() +
+                                             (m_opts.modelBin.empty() ? "" : " (--model-bin " + m_opts.modelBin + ")") +
+                                             "; build it, or give it with --model-bin PATH");
+        if (!agent)
+            return fail(kExitCannotOpen, "cannot find tapedeck-agent beside " + selfDirectory().string() +
+                                             (m_opts.agentBin.empty() ? "" : " (--agent-bin " + m_opts.agentBin + ")") +
+                                             "; build it, or give it with --agent-bin PATH");
+
+        if (auto made = prepareWorkdir(workspace); !made.empty())
+            return fail(kExitCannotWrite, made);
+
+        const auto started = std::chrono::steady_clock::now();
+        Child server;
+        if (auto e = server.start({model->string(), "--listen", "127.0.0.1:0", "--policy", "kernel-tuner",
+                                   "--seed", std::to_string(m_opts.seed), "--ttft-ms",
+                                   std::to_string(m_opts.thinkMs), "--quiet"},
+                                  true);
+            !e.empty())
+            return fail(kExitRunFailed, e);
+        const std::string url = awaitListening(server);
+        if (url.empty())
+            return fail(kExitRunFailed, "tapedeck-model did not say where it listens: " + m_serverErr);
+
+        std::cout << "tapedeck demo: the reference agent tunes a real kernel against the scripted model\n"
+                  << "  workspace: " << m_workdir.string() << " (a copy of " << workspace.string() << ")\n"
+                  << "  model:     " << url << " (tapedeck-model --policy kernel-tuner --seed " << m_opts.seed << ")\n"
+                  << "  agent:     tapedeck-agent --api " << m_opts.api << ", a budget of " << m_opts.evaluations
+                  << " benchmark evaluations\n\n"
+                  << std::flush;
+
+        std::vector<std::string> args = {agent->string(), "--api", m_opts.api, "--model", "kernel-tuner",
+                                         "--base-url", url, "--workdir", m_workdir.string(),
+                                         "--max-steps", std::to_string(20 * m_opts.evaluations + 40)};
+        if (m_opts.compactAtTokens > 0) {
+            args.push_back("--compact-at-tokens");
+            args.push_back(std::to_string(m_opts.compactAtTokens));
+        }
+        args.push_back("Make kernel_matmul in kernel.c as fast as you can while it stays correct; TASK.md "
+                       "says how to build and measure. You have a budget of " +
+                       std::to_string(m_opts.evaluations) + " benchmark evaluations (make bench runs).");
+        // Ctrl-C goes to the agent (it stops after the current step); the demo stays to report.
+        struct sigaction quiet {}, previous {};
+        quiet.sa_handler = ignoreInterrupt;
+        sigaction(SIGINT, &quiet, &previous);
+        const int agentExit = runAgent(args);
+        sigaction(SIGINT, &previous, nullptr);
+        server.stop();
+        const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+
+        return report(agentExit, seconds);
+    }
+
+private:
+    int fail(int code, const std::string &message)
+    {
+        std::cerr << "tapedeck demo: " << message << "\n";
+        cleanUp();
+        return code;
+    }
+
+    std::string prepareWorkdir(const fs::path &workspace)
+    {
+        std::error_code ec;
+        if (!m_opts.workdir.empty()) {
+            m_workdir = fs::absolute(m_opts.workdir);
+            if (fs::exists(m_workdir, ec) && !fs::is_empty(m_workdir, ec))
+                return "--workdir " + m_workdir.string() + " exists and is not empty; give a new or empty directory";
+        } else {
+            std::string pattern = (fs::temp_directory_path(ec) / "tapedeck-demo-XXXXXX").string();
+            if (!mkdtemp(pattern.data()))
+                return "cannot create a temporary directory " + pattern + ": " + std::strerror(errno);
+            m_workdir = pattern;
+            m_temporary = true;
+        }
+        return copyWorkspace(workspace, m_workdir);
+    }
+
+    // The base URL from the server's "listening on URL" line; empty if it ended or took
+    // more than 15 s.
+    std::string awaitListening(Child &server)
+    {
+        std::string out;
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+        while (out.find('\n') == std::string::npos && std::chrono::steady_clock::now() < deadline) {
+            if (!server.read(out, m_serverErr, 200))
+                break;
+        }
+        const std::string prefix = "listening on ";
+        if (!out.starts_with(prefix) || out.find('\n') == std::string::npos)
+            return {};
+        return out.substr(prefix.size(), out.find('\n') - prefix.size());
+    }
+
+    // Runs the agent, passing its text and progress through as they come.
+    int runAgent(const std::vector<std::string> &args)
+    {
+        Child agent;
+        if (auto e = agent.start(args, false); !e.empty()) {
+            std::cerr << "tapedeck demo: " << e << "\n";
+            return -1;
+        }
+        std::string out, err;
+        size_t shownOut = 0, shownErr = 0;
+        for (;;) {
+            const bool open = agent.read(out, err, 500);
+            // Progress and model text interleave on one screen; both go out as whole lines.
+            for (auto [text, shown] : {std::pair{&out, &shownOut}, std::pair{&err, &shownErr}}) {
+                const size_t end = text->rfind('\n');
+                if (end != std::string::npos && end + 1 > *shown) {
+                    std::cout.write(text->data() + *shown, static_cast<std::streamsize>(end + 1 - *shown));
+                    *shown = end + 1;
+                }
+            }
+            std::cout << std::flush;
+            if (!open)
+                break;
+        }
+        std::cout << out.substr(shownOut) << err.substr(shownErr) << std::flush;
+        m_agentOut = out;
+        m_agentLog = err;
+        return agent.wait();
+    }
+
+    // `make bench` once more on what the agent left in kernel.c: the figure to believe.
+    std::string measureAgain()
+    {
+        Child make;
+        if (!make.start({"/usr/bin/env", "make", "-s", "-C", m_workdir.string(), "bench"}, false).empty())
+            return "could not run make";
+        std::string out, err;
+        while (make.read(out, err, 1000)) {
+        }
+        make.wait();
+        const std::string speedup = firstMatch(out, std::regex(R"(speedup: ([0-9.]+x))"));
+        if (out.find("correct: yes") != std::string::npos && !speedup.empty())
+            return "correct, " + speedup;
+        return "not correct or not measured: " + out.substr(0, out.find('\n', out.find("correct:")));
+    }
+
+    int report(int agentExit, double seconds)
+    {
+        const std::string best = firstMatch(m_agentOut, std::regex(R"(Best speed-up: ([0-9.]+x))"));
+        const std::string calls = firstMatch(m_agentLog, std::regex(R"(tool calls: ([0-9]+[^\n]*))"));
+        const std::string compactions = firstMatch(m_agentLog, std::regex(R"(\(([0-9]+) compactions)"));
+        const std::regex benchLine(R"(\bbash make bench \()");
+        const auto benches = std::distance(std::sregex_iterator(m_agentLog.begin(), m_agentLog.end(), benchLine),
+                                           std::sregex_iterator());
+        char wall[32];
+        std::snprintf(wall, sizeof wall, "%.1f s", seconds);
+
+        std::cout << "\n--- demo\n"
+                  << "tool calls:   " << (calls.empty() ? std::string("unknown") : calls) << "\n"
+                  << "evaluations:  " << benches << " make bench runs\n"
+                  << "compactions:  " << (compactions.empty() ? std::string("0") : compactions) << "\n"
+                  << "best:         " << (best.empty() ? std::string("none reported") : best)
+                  << " (the model's report); kernel.c measured again: " << measureAgain() << "\n"
+                  << "wall time:    " << wall << "\n";
+        const bool keep = m_opts.keep || !m_temporary;
+        std::cout << "workspace:    " << m_workdir.string()
+                  << (keep ? " (kept)\n" : " (removed; --keep keeps it)\n") << std::flush;
+        cleanUp();
+
+        if (agentExit != 0) {
+            std::cerr << "tapedeck demo: tapedeck-agent ended with exit code " << agentExit << "\n";
+            return kExitRunFailed;
+        }
+        if (best.empty()) {
+            std::cerr << "tapedeck demo: the agent finished without reporting a best speed-up\n";
+            return kExitRunFailed;
+        }
+        return kExitOk;
+    }
+
+    void cleanUp()
+    {
+        if (m_temporary && !m_opts.keep && !m_workdir.empty()) {
+            std::error_code ec;
+            fs::remove_all(m_workdir, ec);
+        }
+    }
+
+    const DemoOptions &m_opts;
+    fs::path m_workdir;
+    bool m_temporary = false;
+    std::string m_serverErr;
+    std::string m_agentOut;
+    std::string m_agentLog;
+};
+
+} // namespace
 
 void addDemoCommand(CLI::App &app)
 {
-    struct Options {
-        std::string output = "kernel-session.tape";
-    };
-    auto opts = std::make_shared<Options>();
+    auto opts = std::make_shared<DemoOptions>();
     CLI::App *cmd = app.add_subcommand(
-        "demo", "Write the 35-hour sample kernel-optimisation session to a tape and summarise it");
-    cmd->add_option("-o,--output", opts->output, "where to write the tape (replaced if it exists)")
-        ->capture_default_str();
-    cmd->callback([opts] {
-        WriterOptions wo;
-        wo.overwrite = true;
-        auto writer = TapeWriter::create(opts->output, wo);
-        if (!writer) {
-            std::cerr << "tapedeck: " << writer.error().message << "\n";
-            commandExitCode() = kExitCannotWrite;
-            return;
-        }
-        std::cout << "Writing the sample 35-hour kernel-optimisation session to " << opts->output
-                  << " ...\n";
-        ProgressBar bar("writing");
-        samples::KernelSessionOptions so;
-        so.progress = [&](int64_t done, int64_t total) { bar.update(done, total); };
-        auto stats = samples::writeKernelSession(**writer, so);
-        bar.finish();
-        writer->reset();
-        if (!stats) {
-            std::cerr << "tapedeck: " << stats.error().message << "\n";
-            commandExitCode() = kExitCannotWrite;
-            return;
-        }
-        auto reader = TapeReader::open(opts->output);
-        if (!reader) {
-            commandExitCode() = reportError(reader.error());
-            return;
-        }
-        std::cout << "\n";
-        if (auto s = printTapeInfo(**reader, std::cout, false); !s) {
-            commandExitCode() = reportError(s.error());
-            return;
-        }
-        std::cout << "\nBest speed-up reached: " << times(stats->bestSpeedup) << " over "
-                  << withCommas(stats->evaluations) << " benchmark evaluations.\n"
-                  << "Look closer:  tapedeck dump " << opts->output << " | less\n"
-                  << "              tapedeck search " << opts->output << " \"error\"\n"
-                  << "              tapedeck dump " << opts->output << " --step 2\n";
-    });
+        "demo", "Run the reference agent live on the kernel-tuning task against the scripted model server");
+    cmd->add_option("--seed", opts->seed, "the kernel-tuner's seed (same seed, same choices)")->capture_default_str();
+    cmd->add_option("--evals", opts->evaluations, "the agent's budget of benchmark evaluations")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 200));
+    cmd->add_option("--workdir", opts->workdir, "work in this new or empty directory (kept) instead of a temporary one");
+    cmd->add_flag("--keep", opts->keep, "keep the temporary workspace");
+    cmd->add_option("--api", opts->api, "the API the agent speaks: openai (Chat Completions) or anthropic (Messages)")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"openai", "anthropic"}));
+    cmd->add_option("--think-ms", opts->thinkMs, "how long the model waits before each answer")
+        ->capture_default_str()
+        ->check(CLI::Range(0, 60000));
+    cmd->add_option("--compact-at-tokens", opts->compactAtTokens,
+                    "let the agent compact its conversation past this many tokens (0: never)")
+        ->capture_default_str()
+        ->check(CLI::NonNegativeNumber);
+    cmd->add_option("--workspace", opts->workspace, "the kernel-tuning workspace to copy")
+        ->default_str(TAPEDECK_KERNEL_TUNING_DIR);
+    cmd->add_option("--model-bin", opts->modelBin, "the tapedeck-model program (default: beside tapedeck)");
+    cmd->add_option("--agent-bin", opts->agentBin, "the tapedeck-agent program (default: beside tapedeck)");
+    cmd->footer("The agent reads TASK.md, proposes kernel versions, compiles and times them with the\n"
+                "system compiler, keeps the best and reports its speed-up: real tool calls on a copy of\n"
+                "samples/kernel-tuning. The synthetic 35-hour session is written by\n"
+                "'tapedeck sample kernel-session -o FILE' and summarised by 'tapedeck info FILE'.\n"
+                "Exit codes: 0 the run finished with a speed-up; 1 the model server or the agent failed;\n"
+                "2 bad command line; 3 tapedeck-model, tapedeck-agent or the workspace not found;\n"
+                "5 the working directory could not be made.");
+    cmd->callback([opts] { commandExitCode() = Demo(*opts).run(); });
 }
 
 } // namespace tapedeck::cli

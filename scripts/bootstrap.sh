@@ -9,11 +9,15 @@ preset="${1:-release}"
 packages=(
   build-essential cmake ninja-build pkg-config git
   libsqlite3-dev nlohmann-json3-dev libzstd-dev libcli11-dev libxxhash-dev
+  libcpp-httplib-dev libcurl4-openssl-dev zlib1g-dev libbrotli-dev
   qt6-base-dev
   # used by the tests and benchmarks: the compressors the tape is compared against, and
   # clang with libFuzzer for the fuzz targets
-  zstd gzip clang libclang-rt-14-dev sqlite3
+  zstd gzip clang libclang-rt-14-dev sqlite3 jq
 )
+# The tests drive the model server with the official npm clients and Claude Code; they need
+# Node.js and npm. A machine that has its own Node.js keeps it.
+command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 
 missing=()
 for p in "${packages[@]}"; do

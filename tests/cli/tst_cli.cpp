@@ -98,7 +98,9 @@ private Q_SLOTS:
         QTest::newRow("sample kernel-session")
             << QStringList{"sample", "kernel-session", "--help"}
             << QStringList{"--output", "--seed", "--scale", "--raw-log", "--force"};
-        QTest::newRow("demo") << QStringList{"demo", "--help"} << QStringList{"--output"};
+        QTest::newRow("demo") << QStringList{"demo", "--help"}
+                              << QStringList{"--seed", "--evals", "--workdir", "--keep", "--api", "--workspace",
+                                             "sample kernel-session", "Exit codes"};
     }
 
     void help()
