@@ -17,5 +17,7 @@ void addExportCommand(CLI::App &app);
 void addImportCommand(CLI::App &app);
 void addSampleCommand(CLI::App &app);
 void addDemoCommand(CLI::App &app);
+void addRecordCommand(CLI::App &app);
+void addProxyCommand(CLI::App &app);
 
 } // namespace tapedeck::cli

@@ -17,6 +17,8 @@ int main(int argc, char **argv)
                "2 bad command line; 3 input missing, unreadable, not a tape or too new;\n"
                "4 tape or input damaged or malformed; 5 output could not be written.\n"
                "Run 'tapedeck COMMAND --help' for the options of one command.");
+    addRecordCommand(app);
+    addProxyCommand(app);
     addInfoCommand(app);
     addDumpCommand(app);
     addSearchCommand(app);

@@ -1,0 +1,30 @@
+// One request and its answer as the proxy saw them, handed from the server's threads to the
+// writer thread. Headers are already redacted; bodies are the exact bytes.
+#pragma once
+
+#include <tapedeck/formats/tape.h>
+#include <tapedeck/formats/wire.h>
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace tapedeck::recorder {
+
+struct CapturedExchange {
+    int64_t startedUs = 0;      // the request arrived
+    int64_t firstByteUs = 0;    // the first byte of the answer's body arrived from upstream
+    int64_t endedUs = 0;        // the answer was complete (or failed)
+
+    std::optional<formats::wire::Api> api; // nullopt: not a model call
+    formats::WireExchange wire;            // method, url, status, headers, bodies, chunks
+    std::string upstreamUrl;
+    std::string failure;        // why the exchange did not complete; empty when it did
+    bool streamed = false;      // the answer was passed on as it arrived (no length known)
+    bool upstreamUnreachable = false; // no answer came: the proxy answered 502 itself
+};
+
+} // namespace tapedeck::recorder

@@ -1,0 +1,285 @@
+#include "proxyserver.h"
+
+#include "textutil.h"
+#include "upstreamtransfer.h"
+
+#include <httplib.h>
+
+#include <chrono>
+#include <thread>
+
+namespace tapedeck::recorder {
+
+namespace fw = formats::wire;
+using nlohmann::json;
+
+namespace {
+
+// Splits "https://host:port/path" into origin and path ("" when there is none).
+std::pair<std::string, std::string> splitUrl(const std::string &url)
+{
+    const size_t scheme = url.find("://");
+    const size_t pathStart = url.find('/', scheme == std::string::npos ? 0 : scheme + 3);
+    if (pathStart == std::string::npos)
+        return {url, ""};
+    std::string path = url.substr(pathStart);
+    while (!path.empty() && path.back() == '/')
+        path.pop_back();
+    return {url.substr(0, pathStart), path};
+}
+
+std::string joinUpstream(const std::string &base, const std::string &target)
+{
+    auto [origin, basePath] = splitUrl(base);
+    if (basePath.empty())
+        return origin + target;
+    std::string rest = target;
+    if (rest == "/v1" || rest.rfind("/v1/", 0) == 0 || rest.rfind("/v1?", 0) == 0)
+        rest.erase(0, 3);
+    return origin + basePath + rest;
+}
+
+bool startsWith(const std::string &s, const char *prefix) { return s.rfind(prefix, 0) == 0; }
+
+// Headers the proxy must not pass from the upstream to the client: httplib writes its own
+// framing (length or chunks) and connection handling.
+bool isHopByHopResponseHeader(const std::string &name)
+{
+    return name == "connection" || name == "keep-alive" || name == "transfer-encoding" ||
+           name == "content-length" || name == "te" || name == "trailer" ||
+           name == "upgrade" || name == "proxy-connection";
+}
+
+json errorBody(const std::string &message)
+{
+    return json{{"error", {{"type", "tapedeck_proxy_error"}, {"message", message}}}};
+}
+
+} // namespace
+
+Route routeRequest(const Upstreams &upstreams, const std::string &method, const std::string &target,
+                   const json &headers)
+{
+    Route route;
+    route.api = method == "POST" ? fw::apiForPath(target) : std::nullopt;
+    const std::string &base = [&]() -> const std::string & {
+        if (route.api) {
+            switch (*route.api) {
+            case fw::Api::AnthropicMessages: return upstreams.anthropic;
+            case fw::Api::Gemini: return upstreams.gemini;
+            default: return upstreams.openai;
+            }
+        }
+        // Not a model call: the provider is told by its headers or its path.
+        if (headers.contains("anthropic-version") || headers.contains("x-api-key") ||
+            startsWith(target, "/v1/messages") || target == "/" || target.empty())
+            return upstreams.anthropic;
+        if (headers.contains("x-goog-api-key") || startsWith(target, "/v1beta") ||
+            startsWith(target, "/upload/"))
+            return upstreams.gemini;
+        return upstreams.openai;
+    }();
+    route.url = joinUpstream(base, target.empty() ? "/" : target);
+    return route;
+}
+
+struct ProxyServer::Impl {
+    Upstreams upstreams;
+    Redactor redactor;
+    std::string authToken;
+    int64_t timeoutSeconds = 600;
+    Sink sink;
+    httplib::Server server;
+    std::thread thread;
+    int port = 0;
+
+    void handle(const httplib::Request &req, httplib::Response &res);
+};
+
+ProxyServer::ProxyServer(Upstreams upstreams, Redactor redactor, std::string authToken,
+                         int64_t timeoutSeconds, Sink sink)
+    : m_impl(std::make_unique<Impl>())
+{
+    m_impl->upstreams = std::move(upstreams);
+    m_impl->redactor = std::move(redactor);
+    m_impl->authToken = std::move(authToken);
+    m_impl->timeoutSeconds = timeoutSeconds;
+    m_impl->sink = std::move(sink);
+}
+
+ProxyServer::~ProxyServer() { stop(); }
+
+formats::Status ProxyServer::start(const std::string &host, int port)
+{
+    Impl &d = *m_impl;
+    // Every stream holds a worker for its whole length; agents with sub-agents run several.
+    d.server.new_task_queue = [] { return new httplib::ThreadPool(32); };
+    d.server.set_read_timeout(d.timeoutSeconds, 0);
+    d.server.set_write_timeout(d.timeoutSeconds, 0);
+    d.server.set_keep_alive_timeout(30);
+    auto handler = [&d](const httplib::Request &req, httplib::Response &res) { d.handle(req, res); };
+    d.server.Get(".*", handler); // GET and HEAD
+    d.server.Post(".*", handler);
+    d.server.Put(".*", handler);
+    d.server.Patch(".*", handler);
+    d.server.Delete(".*", handler);
+    d.server.Options(".*", handler);
+
+    d.port = port == 0 ? d.server.bind_to_any_port(host) : (d.server.bind_to_port(host, port) ? port : -1);
+    if (d.port <= 0)
+        return formats::Error{formats::ErrorCode::Io,
+                              "cannot listen on " + host + ":" + std::to_string(port) +
+                                  " (is the address in use, or not one of this machine's?)"};
+    d.thread = std::thread([&d] { d.server.listen_after_bind(); });
+    return formats::Status::success();
+}
+
+int ProxyServer::port() const { return m_impl->port; }
+
+void ProxyServer::stop()
+{
+    if (m_impl->thread.joinable()) {
+        m_impl->server.stop();
+        m_impl->thread.join();
+    }
+}
+
+void ProxyServer::Impl::handle(const httplib::Request &req, httplib::Response &res)
+{
+    CapturedExchange exchange;
+    exchange.startedUs = nowUs();
+
+    std::string target = req.target.empty() ? req.path : req.target;
+    if (!authToken.empty()) {
+        const std::string prefix = "/" + authToken;
+        if (target != prefix && !startsWith(target, (prefix + "/").c_str()) &&
+            !startsWith(target, (prefix + "?").c_str())) {
+            res.status = 401;
+            res.set_content(errorBody("this proxy needs its token as the first part of the path").dump(),
+                            "application/json");
+            return;
+        }
+        target.erase(0, prefix.size());
+        if (target.empty() || target[0] != '/')
+            target.insert(0, "/");
+    }
+
+    std::vector<std::pair<std::string, std::string>> requestHeaders(req.headers.begin(), req.headers.end());
+    exchange.wire.method = req.method;
+    exchange.wire.url = target;
+    exchange.wire.requestHeaders = redactor.headers(requestHeaders);
+    exchange.wire.requestBody = redactor.text(req.body);
+
+    const Route route = routeRequest(upstreams, req.method, target, exchange.wire.requestHeaders);
+    exchange.api = route.api;
+    exchange.upstreamUrl = route.url;
+
+    UpstreamRequest upstreamRequest;
+    upstreamRequest.method = req.method;
+    upstreamRequest.url = route.url;
+    upstreamRequest.body = req.body;
+    upstreamRequest.timeoutSeconds = timeoutSeconds;
+    for (const auto &[name, value] : requestHeaders) {
+        // The server decoded a compressed body already; the upstream gets it plain.
+        if (lowercase(name) == "content-encoding")
+            continue;
+        upstreamRequest.headers.emplace_back(name, value);
+    }
+
+    std::shared_ptr<UpstreamTransfer> transfer = UpstreamTransfer::start(upstreamRequest);
+    if (transfer->status() == 0) {
+        exchange.upstreamUnreachable = true;
+        exchange.failure = transfer->failure().empty() ? "no answer from the upstream" : transfer->failure();
+        exchange.endedUs = nowUs();
+        res.status = 502;
+        const std::string body =
+            errorBody("tapedeck could not reach " + route.url + ": " + exchange.failure).dump();
+        res.set_content(body, "application/json");
+        exchange.wire.status = 502;
+        exchange.wire.responseBody = body;
+        exchange.wire.responseHeaders = json{{"content-type", "application/json"}};
+        sink(std::move(exchange));
+        return;
+    }
+
+    res.status = transfer->status();
+    exchange.wire.status = transfer->status();
+    exchange.wire.responseHeaders = redactor.headers(transfer->headers());
+    std::string contentType = transfer->header("content-type");
+    for (const auto &[name, value] : transfer->headers()) {
+        if (!isHopByHopResponseHeader(name) && name != "content-type")
+            res.set_header(name, value);
+    }
+
+    const std::string lengthHeader = transfer->header("content-length");
+    if (req.method == "HEAD" || transfer->status() == 204 || transfer->status() == 304) {
+        std::string ignored;
+        while (transfer->readBody(ignored)) {
+        }
+        exchange.endedUs = nowUs();
+        if (!lengthHeader.empty())
+            res.set_header("Content-Length", lengthHeader);
+        sink(std::move(exchange));
+        return;
+    }
+
+    // The exchange travels with the content provider, which httplib calls after this
+    // handler returns; the releaser hands it to the writer once the client has it all (or
+    // went away).
+    auto shared = std::make_shared<CapturedExchange>(std::move(exchange));
+    auto release = [this, shared, transfer](bool success) {
+        if (!success && shared->failure.empty())
+            shared->failure = "the client went away before the answer was complete";
+        if (shared->failure.empty() && !transfer->failure().empty())
+            shared->failure = transfer->failure();
+        if (shared->endedUs == 0)
+            shared->endedUs = nowUs();
+        sink(std::move(*shared));
+    };
+    auto pass = [this, shared, transfer](httplib::DataSink &out) {
+        std::string piece;
+        if (!transfer->readBody(piece)) {
+            shared->endedUs = nowUs();
+            if (!transfer->failure().empty())
+                shared->failure = transfer->failure();
+            return false;
+        }
+        const int64_t at = nowUs();
+        if (shared->firstByteUs == 0)
+            shared->firstByteUs = at;
+        const std::string recorded = redactor.text(piece);
+        shared->wire.responseBody += recorded;
+        if (shared->streamed)
+            shared->wire.chunks.push_back({static_cast<uint32_t>(recorded.size()), at});
+        return out.write(piece.data(), piece.size());
+    };
+
+    if (!lengthHeader.empty()) {
+        const size_t length = std::strtoull(lengthHeader.c_str(), nullptr, 10);
+        res.set_content_provider(
+            length, contentType,
+            [pass, shared, transfer](size_t, size_t, httplib::DataSink &out) {
+                if (!pass(out)) {
+                    out.done();
+                    return shared->failure.empty();
+                }
+                return true;
+            },
+            release);
+        return;
+    }
+    shared->streamed = true;
+    res.set_chunked_content_provider(
+        contentType,
+        [pass, shared](size_t, httplib::DataSink &out) {
+            if (!pass(out)) {
+                if (!shared->failure.empty())
+                    return false; // cut the client's stream too, as the upstream cut ours
+                out.done();
+            }
+            return true;
+        },
+        release);
+}
+
+} // namespace tapedeck::recorder

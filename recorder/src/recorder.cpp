@@ -1,0 +1,123 @@
+#include <tapedeck/recorder/recorder.h>
+
+#include "proxyserver.h"
+#include "recordingwriter.h"
+#include "redactor.h"
+#include "textutil.h"
+
+#include <sys/stat.h>
+
+#include <chrono>
+#include <filesystem>
+#include <mutex>
+
+namespace tapedeck::recorder {
+
+namespace {
+
+bool isLoopback(const std::string &host)
+{
+    return host == "127.0.0.1" || host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
+
+} // namespace
+
+Upstreams Upstreams::all(const std::string &url)
+{
+    Upstreams u;
+    u.openai = u.anthropic = u.gemini = url;
+    return u;
+}
+
+struct Recorder::Impl {
+    RecorderOptions options;
+    formats::RunId run;
+    std::unique_ptr<RecordingWriter> writer;
+    std::unique_ptr<ProxyServer> server;
+    std::once_flag finished;
+    formats::Status finishStatus;
+};
+
+Recorder::Recorder(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
+
+Recorder::~Recorder()
+{
+    if (m_impl)
+        (void)finish("interrupted");
+}
+
+formats::Result<std::unique_ptr<Recorder>> Recorder::start(RecorderOptions options)
+{
+    using formats::Error;
+    using formats::ErrorCode;
+    if (!isLoopback(options.listenHost) && options.authToken.empty())
+        return Error{ErrorCode::InvalidArgument,
+                     "listening on " + options.listenHost +
+                         " would let other machines use your API keys through this proxy; give "
+                         "--auth-token as well, or listen on 127.0.0.1"};
+    formats::Result<Redactor> redactor = Redactor::create(options.redactHeaders, options.redactPatterns);
+    if (!redactor)
+        return redactor.error();
+
+    const bool exists = std::filesystem::exists(options.tapePath);
+    // The tape holds what the agent and its model said to each other: readable by its owner
+    // only, and so are the -wal and -shm files SQLite makes beside it. The mask is set while
+    // the files are created, before any other thread of the recorder exists.
+    const mode_t oldMask = ::umask(S_IRWXG | S_IRWXO);
+    formats::Result<std::unique_ptr<formats::TapeWriter>> writer =
+        options.appendToExisting && exists ? formats::TapeWriter::openForAppend(options.tapePath)
+                                           : formats::TapeWriter::create(options.tapePath);
+    ::umask(oldMask);
+    if (!writer)
+        return writer.error();
+
+    auto impl = std::make_unique<Impl>();
+    formats::RunInfo run = options.run;
+    run.startedUs = nowUs();
+    formats::Result<formats::RunId> runId = (*writer)->beginRun(run);
+    if (!runId)
+        return runId.error();
+    formats::Result<formats::BranchId> branch = (*writer)->mainBranch(*runId);
+    if (!branch)
+        return branch.error();
+    impl->run = *runId;
+    impl->writer = std::make_unique<RecordingWriter>(std::move(*writer), *runId, *branch);
+
+    RecordingWriter *sink = impl->writer.get();
+    impl->server = std::make_unique<ProxyServer>(
+        options.upstreams, std::move(*redactor), options.authToken, options.upstreamTimeoutSeconds,
+        [sink](CapturedExchange exchange) { sink->submit(std::move(exchange)); });
+    if (formats::Status s = impl->server->start(options.listenHost, options.listenPort); !s)
+        return s.error();
+    impl->options = std::move(options);
+    return std::unique_ptr<Recorder>(new Recorder(std::move(impl)));
+}
+
+int Recorder::port() const { return m_impl->server->port(); }
+
+std::string Recorder::baseUrl() const
+{
+    const std::string &host = m_impl->options.listenHost;
+    std::string url = "http://" + (host == "0.0.0.0" ? std::string("127.0.0.1") : host) + ":" +
+                      std::to_string(port());
+    if (!m_impl->options.authToken.empty())
+        url += "/" + m_impl->options.authToken;
+    return url;
+}
+
+formats::RunId Recorder::run() const { return m_impl->run; }
+
+const std::string &Recorder::tapePath() const { return m_impl->options.tapePath; }
+
+formats::Status Recorder::finish(const std::string &outcome)
+{
+    std::call_once(m_impl->finished, [&] {
+        m_impl->server->stop();
+        m_impl->finishStatus = m_impl->writer->finish(nowUs(), outcome);
+    });
+    return m_impl->finishStatus;
+}
+
+RecorderStats Recorder::stats() const { return m_impl->writer->stats(); }
+
+} // namespace tapedeck::recorder

@@ -1,0 +1,51 @@
+// One forwarded HTTP exchange with the upstream, driven by the thread that serves the
+// client: start() returns once the upstream's status and headers are in, then each
+// readBody() call moves the transfer on until more body bytes arrive. Nothing is read from
+// the upstream faster than the client takes it, so a slow client holds at most one
+// network read in memory.
+//
+// libcurl's multi interface drives the transfer; the body is passed on as the upstream sent
+// it (no content decoding), so the client receives the exact bytes.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace tapedeck::recorder {
+
+struct UpstreamRequest {
+    std::string method;
+    std::string url;
+    std::vector<std::pair<std::string, std::string>> headers; // as the client sent them
+    std::string body;
+    int64_t timeoutSeconds = 600;
+};
+
+class UpstreamTransfer {
+public:
+    // Blocks until the response headers arrived or the transfer failed (see failure()).
+    static std::unique_ptr<UpstreamTransfer> start(const UpstreamRequest &request);
+    ~UpstreamTransfer();
+    UpstreamTransfer(const UpstreamTransfer &) = delete;
+    UpstreamTransfer &operator=(const UpstreamTransfer &) = delete;
+
+    int status() const;        // 0 when no response arrived
+    const std::vector<std::pair<std::string, std::string>> &headers() const; // names lowercased
+    std::string header(const std::string &lowercaseName) const; // "" when absent
+    // Appends the next bytes of the body to `out`; false when the body is complete or the
+    // transfer failed.
+    bool readBody(std::string &out);
+    // Why the transfer failed (curl's message), empty while it has not.
+    const std::string &failure() const;
+
+private:
+    UpstreamTransfer();
+    bool pump(); // one round of network work; false when the transfer is over
+    struct Impl;
+    std::unique_ptr<Impl> m_impl;
+};
+
+} // namespace tapedeck::recorder
