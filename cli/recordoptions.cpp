@@ -105,10 +105,15 @@ std::unique_ptr<recorder::Recorder> startRecorder(recorder::RecorderOptions opti
 void printRecordSummary(const recorder::Recorder &recorder, int64_t wallUs)
 {
     const recorder::RecorderStats s = recorder.stats();
-    std::error_code ec;
-    const auto size = std::filesystem::file_size(recorder.tapePath(), ec);
+    // The tape and its write-ahead log: what is on disk until the log is folded in at close.
+    int64_t size = 0;
+    for (const std::string &file : {recorder.tapePath(), recorder.tapePath() + "-wal"}) {
+        std::error_code ec;
+        const auto bytes = std::filesystem::file_size(file, ec);
+        size += ec ? 0 : static_cast<int64_t>(bytes);
+    }
     std::cerr << "\ntapedeck: recorded " << recorder.tapePath() << " (run " << recorder.run().value
-              << ", " << humanDuration(wallUs) << ", " << humanBytes(ec ? 0 : static_cast<int64_t>(size))
+              << ", " << humanDuration(wallUs) << ", " << humanBytes(size)
               << ")\n"
               << "  model calls   " << withCommas(s.modelCalls) << " in " << s.threads
               << (s.threads == 1 ? " thread" : " threads") << "\n"

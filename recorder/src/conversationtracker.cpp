@@ -111,6 +111,26 @@ ConversationTracker::Placement ConversationTracker::place(const Request &request
         }
     }
 
+    if (!best && previousId.empty()) {
+        // After a compaction: the latest turn kept below a summary.
+        int64_t latest = -1;
+        for (size_t i = 0; i < m_threads.size(); ++i) {
+            const ThreadState &t = m_threads[i];
+            for (size_t k = 0; k < keys.size(); ++k) {
+                if (request.messages[k].role != Role::Assistant ||
+                    std::find(t.recentAnswerKeys.begin(), t.recentAnswerKeys.end(), keys[k]) ==
+                        t.recentAnswerKeys.end())
+                    continue;
+                if (t.lastActivityUs > latest) {
+                    best = i;
+                    bestMatched = k + 1;
+                    latest = t.lastActivityUs;
+                }
+                break;
+            }
+        }
+    }
+
     if (!best) {
         placement.thread = m_threads.size();
         placement.isNew = true;
@@ -163,6 +183,9 @@ void ConversationTracker::commit(const Placement &placement, formats::ThreadId t
     if (!answer)
         return;
     t.answerKey = messageKey(answerMessage(*answer));
+    t.recentAnswerKeys.push_back(t.answerKey);
+    if (t.recentAnswerKeys.size() > 4)
+        t.recentAnswerKeys.erase(t.recentAnswerKeys.begin());
     t.lastResponseId = answer->id;
     for (size_t i = 0; i < answer->toolCalls.size() && i < toolCallSteps.size(); ++i) {
         const auto &call = answer->toolCalls[i];

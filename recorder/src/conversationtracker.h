@@ -8,6 +8,10 @@
 // answer had that id. Anything else starts a new thread: sub-agents, title generators and
 // other side conversations each get their own.
 //
+// A request that matches no thread's prefix but carries one of a thread's recent answers
+// continues that thread: that is what a conversation looks like after the agent compacted
+// it (a summary, then the latest turn kept as it was).
+//
 // Messages are compared by a key of what a client resends faithfully (role, text, tool
 // call ids and names, tool results), not by their exact JSON, because clients rewrite the
 // shape of earlier turns (null content for "", extra fields) from one request to the next.
@@ -67,6 +71,7 @@ private:
         formats::ThreadId id;
         std::vector<uint64_t> requestKeys; // the last request's messages
         uint64_t answerKey = 0;            // its answer, 0 when there was none
+        std::vector<uint64_t> recentAnswerKeys; // the last few answers, newest last
         std::string lastResponseId;
         std::map<std::string, OpenToolCall> openCalls; // by call id
         int64_t lastActivityUs = 0;

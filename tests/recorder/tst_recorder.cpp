@@ -285,6 +285,39 @@ private Q_SLOTS:
         QCOMPARE(steps[3].kind, formats::StepKind::HttpExchange);
     }
 
+    // An agent that compacts its conversation sends a summary and the latest turn: the
+    // request after the compaction stays in the thread.
+    void compactionKeepsTheThread()
+    {
+        QTemporaryDir dir;
+        const QString script = dir.filePath("turns.jsonl");
+        writeScript(script, {R"({"tool_calls":[{"id":"call_7","name":"bash","arguments":{"command":"ls"}}]})",
+                             R"({"on":"compaction","text":"The user wants a listing; ls ran."})",
+                             R"({"text":"All done."})"});
+        ModelProcess model({"--policy", "script", "--script", script, "--quiet"});
+        const QString tape = dir.filePath("run.tape");
+        ProxyProcess proxy(tape, QString::fromStdString(model.url("")));
+        const json call = {{"role", "assistant"},
+                           {"content", nullptr},
+                           {"tool_calls", json::array({{{"id", "call_7"},
+                                                        {"type", "function"},
+                                                        {"function", {{"name", "bash"}, {"arguments", "{\"command\":\"ls\"}"}}}}})}};
+        const json result = {{"role", "tool"}, {"tool_call_id", "call_7"}, {"content", "README.md\n"}};
+        const json ask = {{"role", "user"}, {"content", "Write a summary of the conversation so far."}};
+        const json summary = {{"role", "user"}, {"content", "[Summary of the earlier conversation] The user wants a listing; ls ran."}};
+        QCOMPARE(post(proxy, "/v1/chat/completions", chatBody("list the files", false)).status, 200L);
+        QCOMPARE(post(proxy, "/v1/chat/completions", chatBody("list the files", false, {call, result, ask})).status, 200L);
+        json after = json::parse(chatBody("unused", false));
+        after["messages"] = json::array({summary, call, result});
+        QCOMPARE(post(proxy, "/v1/chat/completions", after.dump()).status, 200L);
+        QCOMPARE(proxy.stop(), 0);
+        const std::vector<formats::Step> steps = allSteps(tape);
+        QCOMPARE(countKind(steps, formats::StepKind::ModelCall), 3);
+        QCOMPARE(countKind(steps, formats::StepKind::ToolResult), 1); // linked once, not again
+        for (const formats::Step &s : steps)
+            QCOMPARE(s.thread, steps.front().thread);
+    }
+
     // SIGKILL of the proxy after some calls: the tape opens and holds every finished call.
     void killedProxyLosesNothingFinished()
     {
