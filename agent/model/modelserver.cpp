@@ -196,6 +196,9 @@ public:
             setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
         });
         m_http.set_keep_alive_max_count(1000);
+        // Headers and body (and each streamed event) are separate small writes; with Nagle's
+        // algorithm the second waits for the client's delayed ACK, about 40 ms a call.
+        m_http.set_tcp_nodelay(true);
         // Short, so that a stop is not held up by idle connections (httplib waits them out);
         // clients read the Keep-Alive header and close idle connections before the server does.
         m_http.set_keep_alive_timeout(2);

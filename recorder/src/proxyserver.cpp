@@ -117,6 +117,9 @@ formats::Status ProxyServer::start(const std::string &host, int port)
     d.server.set_read_timeout(d.timeoutSeconds, 0);
     d.server.set_write_timeout(d.timeoutSeconds, 0);
     d.server.set_keep_alive_timeout(30);
+    // Each event of a stream is its own small write: without this, Nagle's algorithm holds
+    // one back until the client's delayed ACK, tens of milliseconds on loopback.
+    d.server.set_tcp_nodelay(true);
     auto handler = [&d](const httplib::Request &req, httplib::Response &res) { d.handle(req, res); };
     d.server.Get(".*", handler); // GET and HEAD
     d.server.Post(".*", handler);
