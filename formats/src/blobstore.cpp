@@ -6,7 +6,12 @@
 #include <xxhash.h>
 #include <zdict.h>
 
+#include <algorithm>
 #include <cstring>
+
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 namespace tapedeck::formats {
 
@@ -23,7 +28,18 @@ constexpr size_t kMinEvents = 4;
 constexpr size_t kMinCompressible = 24;
 // Each sample gives the dictionary trainer at most this much of a blob.
 constexpr size_t kMaxSample = 16 << 10;
+// The cache of decoded blobs holds at most this many, and this many bytes: enough for a
+// thread's requests read in order (each one's base is the one before), not a copy of every
+// large body met.
 constexpr size_t kCachedBlobs = 16;
+constexpr size_t kCachedBytes = size_t(64) << 20;
+// The compression buffer kept between blobs; a larger blob gets one of its own.
+constexpr size_t kKeptBuffer = size_t(1) << 20;
+// See referencesToUse().
+constexpr size_t kLargeReferences = size_t(8) << 20;
+// A blob this large that its references make 16 times smaller is not compressed on its own
+// as well, to compare: that would cost a second of compression for a few bytes.
+constexpr size_t kLargeBlob = size_t(1) << 20;
 // The largest window a frame may need: zstd decoders accept up to 2^27 by default.
 constexpr int kMaxWindowLog = 27;
 // Reference chains are short by construction (the writer bounds delta chains by its
@@ -99,6 +115,35 @@ void appendReferences(const std::vector<BlobRef> &refs, std::string &header, std
         appendVarint(header, uint64_t(r.id.value));
         prefix.append(r.bytes);
     }
+}
+
+// References that add up to more than kLargeReferences are cut to the largest alone, whose
+// content is then the prefix as it lies: joining it with the others would copy tens of
+// megabytes, for the little the small ones add.
+std::vector<BlobRef> referencesToUse(const std::vector<BlobRef> &refs)
+{
+    size_t total = 0;
+    for (const BlobRef &r : refs)
+        total += r.bytes.size();
+    if (total <= kLargeReferences)
+        return refs;
+    return {*std::max_element(refs.begin(), refs.end(), [](const BlobRef &a, const BlobRef &b) {
+        return a.bytes.size() < b.bytes.size();
+    })};
+}
+
+// As appendReferences(), but the prefix is returned: `storage` holds it only when there are
+// several references.
+std::string_view appendReferencesAsPrefix(const std::vector<BlobRef> &refs, std::string &header,
+                                          std::string &storage)
+{
+    if (refs.size() != 1) {
+        appendReferences(refs, header, storage);
+        return storage;
+    }
+    appendVarint(header, 1);
+    appendVarint(header, uint64_t(refs[0].id.value));
+    return refs[0].bytes;
 }
 
 int windowLogFor(size_t bytes)
@@ -193,17 +238,19 @@ std::string BlobStore::compress(std::string_view bytes, BlobCodec &codec, int64_
     dict = 0;
     if (bytes.size() < kMinCompressible)
         return std::string(bytes);
-    m_buffer.resize(ZSTD_compressBound(bytes.size()));
+    char *buffer = frameBuffer(ZSTD_compressBound(bytes.size()));
     ZSTD_CCtx_reset(m_cctx, ZSTD_reset_session_and_parameters);
     setFrameFormat(m_cctx);
     if (m_cdict)
         ZSTD_CCtx_refCDict(m_cctx, m_cdict);
     else
         ZSTD_CCtx_setParameter(m_cctx, ZSTD_c_compressionLevel, m_options.compressionLevel);
-    size_t n = ZSTD_compress2(m_cctx, m_buffer.data(), m_buffer.size(), bytes.data(), bytes.size());
-    if (ZSTD_isError(n) || n >= bytes.size())
-        return std::string(bytes);
-    std::string out(m_buffer.data(), n);
+    size_t n = ZSTD_compress2(m_cctx, buffer, m_bufferSize, bytes.data(), bytes.size());
+    const bool smaller = !ZSTD_isError(n) && n < bytes.size();
+    std::string out = smaller ? std::string(buffer, n) : std::string(bytes);
+    releaseLargeBuffer();
+    if (!smaller)
+        return out;
     codec = m_cdict ? BlobCodec::ZstdDict : BlobCodec::Zstd;
     dict = m_cdict ? m_cdictId : 0;
     return out;
@@ -211,18 +258,49 @@ std::string BlobStore::compress(std::string_view bytes, BlobCodec &codec, int64_
 
 Result<std::string> BlobStore::compressWithPrefix(std::string_view bytes, std::string_view prefix)
 {
-    m_buffer.resize(ZSTD_compressBound(bytes.size()));
+    char *buffer = frameBuffer(ZSTD_compressBound(bytes.size()));
     ZSTD_CCtx_reset(m_cctx, ZSTD_reset_session_and_parameters);
     setFrameFormat(m_cctx);
     ZSTD_CCtx_setParameter(m_cctx, ZSTD_c_compressionLevel, m_options.compressionLevel);
     // The prefix counts against the window: make the window hold all of it.
     ZSTD_CCtx_setParameter(m_cctx, ZSTD_c_windowLog, windowLogFor(prefix.size() + bytes.size()));
+    // The level's match finder indexes too few positions to find a repeat tens of megabytes
+    // back (a large message in the request that holds it); long-distance matching does.
+    // Decoders need nothing for it.
+    if (prefix.size() + bytes.size() > kLargeReferences)
+        ZSTD_CCtx_setParameter(m_cctx, ZSTD_c_enableLongDistanceMatching, 1);
     ZSTD_CCtx_refPrefix(m_cctx, prefix.data(), prefix.size());
-    size_t n = ZSTD_compress2(m_cctx, m_buffer.data(), m_buffer.size(), bytes.data(), bytes.size());
+    size_t n = ZSTD_compress2(m_cctx, buffer, m_bufferSize, bytes.data(), bytes.size());
     ZSTD_CCtx_reset(m_cctx, ZSTD_reset_session_and_parameters);
-    if (ZSTD_isError(n))
+    if (ZSTD_isError(n)) {
+        releaseLargeBuffer();
         return Error{ErrorCode::Io, m_db.path() + ": zstd: " + ZSTD_getErrorName(n)};
-    return std::string(m_buffer.data(), n);
+    }
+    std::string out(buffer, n);
+    releaseLargeBuffer();
+    return out;
+}
+
+char *BlobStore::frameBuffer(size_t capacity)
+{
+    // Not initialised: only the pages a frame reaches are ever touched.
+    if (capacity > m_bufferSize) {
+        m_buffer.reset(new char[capacity]);
+        m_bufferSize = capacity;
+    }
+    return m_buffer.get();
+}
+
+void BlobStore::releaseLargeBuffer()
+{
+    if (m_bufferSize > kKeptBuffer) {
+        m_buffer.reset();
+        m_bufferSize = 0;
+        // The context keeps the tables it sized for that blob (tens of megabytes for a
+        // large window) for many compressions more: a fresh one sizes them anew.
+        ZSTD_freeCCtx(m_cctx);
+        m_cctx = ZSTD_createCCtx();
+    }
 }
 
 void BlobStore::collectSample(std::string_view bytes)
@@ -242,6 +320,11 @@ Status BlobStore::trainDictionary()
                                      m_sampleSizes.data(), unsigned(m_sampleSizes.size()));
     m_samples = {};
     m_sampleSizes = {};
+#ifdef __GLIBC__
+    // The trainer's tables (several times the samples) were freed, but glibc keeps such
+    // memory for the process unless told: a long-running writer would carry it all along.
+    malloc_trim(0);
+#endif
     // Too little or too uniform content to learn from: go on without a dictionary.
     if (ZDICT_isError(n))
         return {};
@@ -311,27 +394,31 @@ Result<BlobId> BlobStore::put(BlobRole role, std::string_view bytes, bool traina
         if (auto s = trainDictionary(); !s)
             return s.error();
     }
-    BlobCodec codec;
-    int64_t dict;
-    std::string data = compress(bytes, codec, dict);
-
-    // Against references: worth it only when it beats the plain frame.
+    // Against references, and on its own: whichever is smaller.
+    BlobCodec codec = BlobCodec::Referenced;
+    int64_t dict = 0;
+    std::string data;
+    const std::vector<BlobRef> used = referencesToUse(refs);
     size_t refBytes = 0;
-    for (const BlobRef &r : refs)
+    for (const BlobRef &r : used)
         refBytes += r.bytes.size();
-    if (!refs.empty() && bytes.size() >= kMinCompressible &&
+    if (!used.empty() && bytes.size() >= kMinCompressible &&
         refBytes + bytes.size() < (size_t(1) << kMaxWindowLog)) {
-        std::string prefix;
-        prefix.reserve(refBytes);
-        std::string header;
-        appendReferences(refs, header, prefix);
+        std::string storage;
+        const std::string_view prefix = appendReferencesAsPrefix(used, data, storage);
         auto frame = compressWithPrefix(bytes, prefix);
         if (!frame)
             return frame.error();
-        if (header.size() + frame->size() < data.size()) {
-            data = header + *frame;
-            codec = BlobCodec::Referenced;
-            dict = 0;
+        data += *frame;
+    }
+    if (data.empty() || bytes.size() <= kLargeBlob || data.size() >= bytes.size() / 16) {
+        BlobCodec plainCodec;
+        int64_t plainDict;
+        std::string plain = compress(bytes, plainCodec, plainDict);
+        if (data.empty() || plain.size() <= data.size()) {
+            data = std::move(plain);
+            codec = plainCodec;
+            dict = plainDict;
         }
     }
     auto id = insert(role, bytes, hash, codec, dict, 0, data);
@@ -362,7 +449,7 @@ Result<BlobId> BlobStore::putDelta(BlobRole role, std::string_view bytes, BlobRe
     appendVarint(data, prefix);
     appendVarint(data, suffix);
     appendVarint(data, window);
-    appendReferences(refs, data, dictionary);
+    appendReferences(referencesToUse(refs), data, dictionary);
     dictionary.append(baseBytes.substr(prefix - window, window));
     auto frame = compressWithPrefix(middle, dictionary);
     if (!frame)
@@ -385,8 +472,9 @@ Result<BlobId> BlobStore::putEvents(BlobRole role, std::string_view bytes,
         return BlobId{*found};
 
     std::string data;
-    std::string dictionary;
-    appendReferences(refs, data, dictionary);
+    std::string storage;
+    const std::vector<BlobRef> used = referencesToUse(refs);
+    const std::string_view dictionary = appendReferencesAsPrefix(used, data, storage);
     auto frame = compressWithPrefix(splitEvents(bytes), dictionary);
     if (!frame)
         return frame.error();
@@ -620,11 +708,14 @@ const std::string *BlobStore::cached(BlobId id) const
 
 void BlobStore::remember(BlobId id, const std::string &bytes)
 {
-    if (cached(id))
+    if (cached(id) || bytes.size() > kCachedBytes / 2)
         return;
     m_cache.emplace_front(id, bytes);
-    if (m_cache.size() > kCachedBlobs)
+    m_cachedBytes += bytes.size();
+    while (m_cache.size() > kCachedBlobs || m_cachedBytes > kCachedBytes) {
+        m_cachedBytes -= m_cache.back().second.size();
         m_cache.pop_back();
+    }
 }
 
 Result<std::string> BlobStore::decode(BlobId id, int depth)

@@ -132,9 +132,13 @@ private:
     // Hash of each stored blob -> its id (writer only).
     std::unordered_map<uint64_t, int64_t> m_idByHash;
     ZSTD_CCtx *m_cctx = nullptr;
-    // Room for one compressed frame, kept between blobs so it is not allocated and
-    // cleared for each.
-    std::string m_buffer;
+    // Room for one compressed frame of at least `capacity` bytes, kept between blobs so it
+    // is not allocated for each; releaseLargeBuffer() frees it once used if it is large,
+    // and the compression context's tables with it.
+    char *frameBuffer(size_t capacity);
+    void releaseLargeBuffer();
+    std::unique_ptr<char[]> m_buffer;
+    size_t m_bufferSize = 0;
     ZSTD_DCtx *m_dctx = nullptr;
     ZSTD_CDict *m_cdict = nullptr;
     int64_t m_cdictId = 0;
@@ -142,8 +146,9 @@ private:
     bool m_training = false;
     std::string m_samples;
     std::vector<size_t> m_sampleSizes;
-    // Recently decoded blobs that others refer to, newest first.
+    // Recently decoded blobs that others refer to, newest first, and their total size.
     std::list<std::pair<BlobId, std::string>> m_cache;
+    size_t m_cachedBytes = 0;
 };
 
 } // namespace tapedeck::formats

@@ -8,6 +8,7 @@
 #include "textindex.h"
 #include "totals.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <unordered_map>
@@ -38,6 +39,31 @@ TextField payloadField(StepKind kind)
 // How many blobs are compressed against one base (a payload, wire metadata) before the
 // next one becomes the base, so that the base stays like what comes.
 constexpr int kBaseUses = 16;
+
+// Bounds on what the writer keeps between steps, so that its memory stays flat over a run
+// of any length, however many threads it has and however large their bodies: the state of
+// at most kThreadStates threads, the most recently written ones, while they add up to no
+// more than kThreadStateBytes; no content larger than kMaxBaseBytes kept as a base for
+// the next blobs; at most kPayloadBases payload bases. A thread whose state was dropped is
+// looked up in the file again when it is next written, and its next request, list and
+// response start new chains (stored whole, a request against its own messages), as they do
+// at the start of a thread: the file reads the same, it is only a little larger.
+constexpr size_t kThreadStates = 64;
+constexpr size_t kThreadStateBytes = size_t(64) << 20;
+constexpr size_t kMaxBaseBytes = size_t(8) << 20;
+constexpr size_t kPayloadBases = 256;
+
+// Keeps `bytes` as the next base in `slot` if it is small enough; false (and `slot` left
+// empty) if not. A fresh string, so that a large earlier base does not stay allocated.
+bool keepBase(std::string &slot, std::string_view bytes)
+{
+    if (bytes.size() > kMaxBaseBytes) {
+        std::string().swap(slot);
+        return false;
+    }
+    slot = std::string(bytes);
+    return true;
+}
 
 } // namespace
 
@@ -74,6 +100,31 @@ struct ThreadState {
     // Payloads of the thread's steps since its last model call, and that call's response:
     // what the next request's new messages repeat, so they are compressed against them.
     std::vector<std::pair<BlobId, std::string>> recentPayloads;
+    // When the writer last wrote to the thread (its own count of steps): the least recent
+    // state is dropped first.
+    int64_t lastUse = 0;
+
+    // Roughly what the state holds in memory: the parameters count three times, their text
+    // and their tree.
+    size_t retainedBytes() const
+    {
+        size_t n = lastRequestBytes.capacity() + lastListBytes.capacity() +
+                   lastResponseBytes.capacity() + 3 * lastParamsBytes.capacity() +
+                   metaBaseBytes.capacity() + lastMessageIds.capacity() * sizeof(int64_t);
+        for (const auto &[id, bytes] : recentPayloads)
+            n += bytes.capacity();
+        return n;
+    }
+};
+
+// Request and response bodies larger than kMaxBaseBytes, stored before the rest of their
+// step, each on its own, so that the messages and the payload that repeat them are stored
+// against them rather than the other way round: the writer then holds a body and one
+// serialised message at a time, not also that message's compressed copies. Unset for
+// bodies of ordinary size.
+struct LargeBodies {
+    BlobId request;
+    BlobId response;
 };
 
 // The messages of the request being appended, with the bytes of those at hand.
@@ -103,6 +154,7 @@ struct TapeWriter::Impl {
         BlobId id;
         std::string bytes;
         int uses = 0;
+        int64_t lastUse = 0;
     };
     std::map<std::pair<int, std::string>, PayloadBase> payloadBases;
     int64_t nextStep = 1;
@@ -110,15 +162,19 @@ struct TapeWriter::Impl {
     Status init(bool created);
     Status reloadAfterRollback();
     Result<ThreadState *> thread(ThreadId id);
+    void boundCaches(ThreadId current);
     Result<int64_t> internString(const std::string &s);
     Result<BlobId> putJson(const nlohmann::json &v, StepIndex step, TextField field, bool index,
                            std::string &bytes, const std::vector<BlobRef> &refs = {});
     Result<StepIndex> appendOne(const Step &step);
-    Result<RequestMessages> putMessages(const Step &step, ThreadState &t, StepIndex index);
+    Status putLargeBodies(const Step &step, LargeBodies &large);
+    Result<RequestMessages> putMessages(const Step &step, ThreadState &t, StepIndex index,
+                                        const LargeBodies &large);
     Result<BlobId> putRequestBody(ThreadState &t, const std::string &body, const Step &step,
                                   RequestMessages &messages, BlobRef params);
     Status writeWire(StepIndex index, const Step &step, ThreadState &t,
-                     RequestMessages &messages, BlobRef params, BlobRef payload);
+                     RequestMessages &messages, BlobRef params, BlobRef payload,
+                     const LargeBodies &large);
 
     template <typename Fn>
     auto inTransaction(Fn &&fn) -> decltype(fn())
@@ -241,29 +297,32 @@ Result<ThreadState *> TapeWriter::Impl::thread(ThreadId id)
     state.branch = BranchId{stmt->int64(0)};
     state.run = RunId{stmt->int64(1)};
     state.nextSeq = stmt->int64(2);
-
-    // Appending to a thread of an existing file: continue its delta chain from the last
-    // request body it stored.
-    auto lastReq = db->prepare(
-        "SELECT w.request_body FROM wire w JOIN steps s ON s.id = w.step "
-        "WHERE s.thread = ? ORDER BY s.seq DESC LIMIT 1");
-    if (!lastReq)
-        return lastReq.error();
-    lastReq->bind(1, id.value);
-    auto reqRow = lastReq->step();
-    if (!reqRow)
-        return reqRow.error();
-    if (*reqRow) {
-        BlobId body{lastReq->int64(0)};
-        auto bytes = blobs->get(body);
-        if (!bytes)
-            return bytes.error();
-        state.lastRequest = body;
-        state.lastRequestBytes = std::move(*bytes);
-        // Start a fresh chain: the old one's depth is not known without walking it.
-        state.requestsSinceKeyframe = options.keyframeInterval;
-    }
+    // A thread of an existing file, or one whose state was dropped (kThreadStates): its
+    // chains start anew, since the old ones' depth is not known without walking them.
     return &threads.emplace(id.value, std::move(state)).first->second;
+}
+
+void TapeWriter::Impl::boundCaches(ThreadId current)
+{
+    for (;;) {
+        size_t bytes = 0;
+        auto oldest = threads.end();
+        for (auto it = threads.begin(); it != threads.end(); ++it) {
+            bytes += it->second.retainedBytes();
+            if (it->first != current.value &&
+                (oldest == threads.end() || it->second.lastUse < oldest->second.lastUse))
+                oldest = it;
+        }
+        if (oldest == threads.end() || (threads.size() <= kThreadStates && bytes <= kThreadStateBytes))
+            break;
+        threads.erase(oldest);
+    }
+    while (payloadBases.size() > kPayloadBases) {
+        auto oldest = std::min_element(payloadBases.begin(), payloadBases.end(), [](const auto &a, const auto &b) {
+            return a.second.lastUse < b.second.lastUse;
+        });
+        payloadBases.erase(oldest);
+    }
 }
 
 Result<int64_t> TapeWriter::Impl::internString(const std::string &s)
@@ -313,8 +372,27 @@ Result<BlobId> TapeWriter::Impl::putJson(const nlohmann::json &v, StepIndex step
     return id;
 }
 
+Status TapeWriter::Impl::putLargeBodies(const Step &step, LargeBodies &large)
+{
+    if (!step.wire)
+        return {};
+    if (step.wire->requestBody.size() > kMaxBaseBytes) {
+        auto id = blobs->put(BlobRole::Wire, step.wire->requestBody, false);
+        if (!id)
+            return id.error();
+        large.request = *id;
+    }
+    if (step.wire->responseBody.size() > kMaxBaseBytes) {
+        auto id = blobs->putEvents(BlobRole::Wire, step.wire->responseBody);
+        if (!id)
+            return id.error();
+        large.response = *id;
+    }
+    return {};
+}
+
 Result<RequestMessages> TapeWriter::Impl::putMessages(const Step &step, ThreadState &t,
-                                                      StepIndex index)
+                                                      StepIndex index, const LargeBodies &large)
 {
     RequestMessages out;
     out.ids.reserve(step.requestMessages.size());
@@ -322,6 +400,8 @@ Result<RequestMessages> TapeWriter::Impl::putMessages(const Step &step, ThreadSt
     std::vector<BlobRef> refs;
     for (const auto &[id, bytes] : t.recentPayloads)
         refs.push_back(BlobRef{id, bytes});
+    if (large.request.value)
+        refs.push_back(BlobRef{large.request, step.wire->requestBody});
     for (size_t i = 0; i < step.requestMessages.size(); ++i) {
         const nlohmann::json &m = step.requestMessages[i];
         if (jsonNestsDeeperThan(m, kMaxJsonDepth))
@@ -394,13 +474,14 @@ Result<BlobId> TapeWriter::Impl::putRequestBody(ThreadState &t, const std::strin
     }
     if (!id)
         return id;
-    t.lastRequest = *id;
-    t.lastRequestBytes = body;
+    // Too large a body to keep: the next request is stored whole.
+    t.lastRequest = keepBase(t.lastRequestBytes, body) ? *id : BlobId{};
     return id;
 }
 
 Status TapeWriter::Impl::writeWire(StepIndex index, const Step &step, ThreadState &t,
-                                   RequestMessages &messages, BlobRef params, BlobRef payload)
+                                   RequestMessages &messages, BlobRef params, BlobRef payload,
+                                   const LargeBodies &large)
 {
     const WireExchange &w = *step.wire;
     if (!w.chunks.empty()) {
@@ -423,13 +504,16 @@ Status TapeWriter::Impl::writeWire(StepIndex index, const Step &step, ThreadStat
     if (!meta)
         return meta.error();
     if (newMetaBase) {
-        t.metaBase = *meta;
-        t.metaBaseBytes = std::move(metaBytes);
+        t.metaBase = keepBase(t.metaBaseBytes, metaBytes) ? *meta : BlobId{};
         t.metaBaseUses = 0;
     } else {
         ++t.metaBaseUses;
     }
-    auto reqBody = putRequestBody(t, w.requestBody, step, messages, params);
+    Result<BlobId> reqBody = large.request;
+    if (large.request.value)
+        t.lastRequest = BlobId{}; // too large to keep: the next request is stored whole
+    else
+        reqBody = putRequestBody(t, w.requestBody, step, messages, params);
     if (!reqBody)
         return reqBody.error();
     // A streamed response repeats its normalized form between the framing of each event,
@@ -444,13 +528,12 @@ Status TapeWriter::Impl::writeWire(StepIndex index, const Step &step, ThreadStat
     }
     if (payload.id.value)
         refs.push_back(payload);
-    auto respBody = blobs->putEvents(BlobRole::Wire, w.responseBody, refs);
+    Result<BlobId> respBody =
+        large.response.value ? Result<BlobId>(large.response) : blobs->putEvents(BlobRole::Wire, w.responseBody, refs);
     if (!respBody)
         return respBody.error();
-    if (!w.responseBody.empty()) {
-        t.lastResponse = *respBody;
-        t.lastResponseBytes = w.responseBody;
-    }
+    if (!w.responseBody.empty())
+        t.lastResponse = keepBase(t.lastResponseBytes, w.responseBody) ? *respBody : BlobId{};
     insertWire.bind(1, index.value)
         .bindText(2, w.method)
         .bindText(3, w.url)
@@ -488,10 +571,13 @@ Result<StepIndex> TapeWriter::Impl::appendOne(const Step &step)
     if (!name)
         return name.error();
 
+    LargeBodies large;
+    if (auto s = putLargeBodies(step, large); !s)
+        return s.error();
     RequestMessages messages;
     int64_t messagesBlob = 0;
     if (!step.requestMessages.empty()) {
-        auto m = putMessages(step, ts, index);
+        auto m = putMessages(step, ts, index, large);
         if (!m)
             return m.error();
         messages = std::move(*m);
@@ -520,9 +606,9 @@ Result<StepIndex> TapeWriter::Impl::appendOne(const Step &step)
             auto p = putJson(step.requestParams, index, TextField::Payload, false, bytes);
             if (!p)
                 return p.error();
-            ts.lastParams = step.requestParams;
             ts.lastParamsId = *p;
             ts.lastParamsBytes = std::move(bytes);
+            ts.lastParams = step.requestParams;
         }
         params = BlobRef{ts.lastParamsId, ts.lastParamsBytes};
     }
@@ -535,24 +621,29 @@ Result<StepIndex> TapeWriter::Impl::appendOne(const Step &step)
         std::vector<BlobRef> refs;
         if (!newBase)
             refs.push_back(BlobRef{base.id, base.bytes});
+        if (large.response.value)
+            refs.push_back(BlobRef{large.response, step.wire->responseBody});
         auto p = putJson(step.payload, index, payloadField(step.kind), true, payloadBytes, refs);
         if (!p)
             return p.error();
         payload = BlobRef{*p, payloadBytes};
-        if (newBase)
-            base = PayloadBase{*p, payloadBytes, 0};
-        else
+        if (newBase) {
+            base.id = keepBase(base.bytes, payloadBytes) ? *p : BlobId{};
+            base.uses = 0;
+        } else {
             ++base.uses;
+        }
+        base.lastUse = index.value;
     }
     if (step.wire) {
-        if (auto s = writeWire(index, step, ts, messages, params, payload); !s)
+        if (auto s = writeWire(index, step, ts, messages, params, payload, large); !s)
             return s.error();
     }
     if (step.kind == StepKind::ModelCall) {
         ts.recentPayloads.clear();
         ts.lastMessageIds = std::move(messages.ids);
     }
-    if (payload.id.value) {
+    if (payload.id.value && payloadBytes.size() <= kMaxBaseBytes) {
         ts.recentPayloads.emplace_back(payload.id, std::move(payloadBytes));
         // Many tool calls between two model calls: the last ones are what the next request
         // adds.
@@ -608,6 +699,8 @@ Result<StepIndex> TapeWriter::Impl::appendOne(const Step &step)
 
     ++ts.nextSeq;
     ++nextStep;
+    ts.lastUse = index.value;
+    boundCaches(step.thread);
     return index;
 }
 

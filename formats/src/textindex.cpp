@@ -9,15 +9,19 @@
 
 namespace tapedeck::formats {
 
-// Every string of `v`, one per line; with `seen`, only those not seen before.
+// Every string of `v`, one per line; with `seen`, only those not seen before; no more
+// than `limit` bytes in all.
 static void collectText(const nlohmann::json &v, std::string &out,
-                        std::unordered_set<uint64_t> *seen = nullptr)
+                        std::unordered_set<uint64_t> *seen = nullptr,
+                        size_t limit = std::string::npos)
 {
+    if (out.size() >= limit)
+        return;
     switch (v.type()) {
     case nlohmann::json::value_t::string: {
         const auto &s = v.get_ref<const std::string &>();
         if (!s.empty() && (!seen || seen->insert(XXH3_64bits(s.data(), s.size())).second)) {
-            out += s;
+            out.append(s, 0, limit - out.size());
             out += '\n';
         }
         break;
@@ -25,7 +29,7 @@ static void collectText(const nlohmann::json &v, std::string &out,
     case nlohmann::json::value_t::array:
     case nlohmann::json::value_t::object:
         for (const auto &e : v)
-            collectText(e, out, seen);
+            collectText(e, out, seen, limit);
         break;
     default:
         break;
@@ -97,19 +101,20 @@ Status TextIndexWriter::add(BlobId blob, StepIndex step, TextField field,
                             const nlohmann::json &value)
 {
     std::string text;
-    collectText(value, text, &m_seenStrings);
+    collectText(value, text, &m_seenStrings, kMaxIndexedBytes);
     if (text.empty())
         return {};
     m_insertSource.bind(1, blob.value).bind(2, step.value).bind(3, int(field));
     if (auto s = m_insertSource.run(); !s)
         return s;
+    m_queuedBytes += text.size();
     m_queue.emplace_back(blob, std::move(text));
     return flush(false);
 }
 
 Status TextIndexWriter::flush(bool force)
 {
-    if (m_queue.empty() || (!force && m_queue.size() < kBatch))
+    if (m_queue.empty() || (!force && m_queue.size() < kBatch && m_queuedBytes < kBatchBytes))
         return {};
     int64_t highest = 0;
     for (const auto &[blob, text] : m_queue) {
@@ -122,6 +127,7 @@ Status TextIndexWriter::flush(bool force)
     if (auto s = m_setWatermark.run(); !s)
         return s;
     m_queue.clear();
+    m_queuedBytes = 0;
     return {};
 }
 

@@ -31,9 +31,20 @@ public:
     // Writes the queued text to FTS5 when enough is queued, or always with `force`.
     Status flush(bool force);
     // Forgets the queue (after a rollback took the text_sources rows with it).
-    void discardQueue() { m_queue.clear(); }
+    void discardQueue()
+    {
+        m_queue.clear();
+        m_queuedBytes = 0;
+    }
 
+    // The queue is written when it holds this many blobs' text or this much text, so that
+    // large tool outputs are not held long.
     static constexpr size_t kBatch = 1024;
+    static constexpr size_t kBatchBytes = size_t(4) << 20;
+    // The text of one blob is indexed up to this much: FTS5 holds all the terms of a row in
+    // memory while it inserts it (hundreds of megabytes for a 50 MB log pasted into a
+    // conversation), and words past the first megabyte of one blob are seldom searched for.
+    static constexpr size_t kMaxIndexedBytes = size_t(1) << 20;
 
 private:
     Database &m_db;
@@ -41,6 +52,7 @@ private:
     Statement m_insertSource;
     Statement m_setWatermark;
     std::vector<std::pair<BlobId, std::string>> m_queue;
+    size_t m_queuedBytes = 0;
     std::unordered_set<uint64_t> m_seenStrings;
 };
 

@@ -184,7 +184,8 @@ struct WireExchange {
     int status = 0;                    // HTTP status, 0 when the connection failed
     nlohmann::json requestHeaders = nlohmann::json::object();
     nlohmann::json responseHeaders = nlohmann::json::object();
-    std::string requestBody;           // exact bytes, not necessarily UTF-8
+    std::string requestBody;           // exact bytes, not necessarily UTF-8 (a compressed
+                                       // body decoded; its content-encoding header stays)
     std::string responseBody;          // exact bytes, not necessarily UTF-8
     std::vector<StreamChunk> chunks;   // empty when the response was not streamed
     bool operator==(const WireExchange &) const = default;
