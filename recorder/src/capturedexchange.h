@@ -2,6 +2,8 @@
 // writer thread. Headers are already redacted; bodies are the exact bytes.
 #pragma once
 
+#include "mcpcall.h"
+
 #include <tapedeck/formats/tape.h>
 #include <tapedeck/formats/wire.h>
 
@@ -25,6 +27,9 @@ struct CapturedExchange {
     std::string failure;        // why the exchange did not complete; empty when it did
     bool streamed = false;      // the answer was passed on as it arrived (no length known)
     bool upstreamUnreachable = false; // no answer came: the proxy answered 502 itself
+    std::string clientSession;  // the session the client named (clientsession.h), "" if none
+    // Set for a call `tapedeck mcp` reported (mcproute.h): not traffic the proxy forwarded.
+    std::optional<McpCall> mcp;
 };
 
 } // namespace tapedeck::recorder

@@ -35,53 +35,83 @@ bool startsWith(const std::vector<uint64_t> &keys, const std::vector<uint64_t> &
     return prefixLength <= keys.size() && std::equal(prefix.begin(), prefix.begin() + prefixLength, keys.begin());
 }
 
-Message answerMessage(const Response &answer)
+// The hash of keys[0, n) for every n from 0 to keys.size(), so that a dormant thread's
+// prefix is checked in one comparison.
+std::vector<uint64_t> prefixHashes(const std::vector<uint64_t> &keys)
 {
-    Message m;
-    m.role = Role::Assistant;
-    m.text = answer.text;
-    m.toolCalls = answer.toolCalls;
-    return m;
+    std::vector<uint64_t> hashes(keys.size() + 1);
+    hashes[0] = 0x7461706564656b;
+    for (size_t i = 0; i < keys.size(); ++i)
+        hashes[i + 1] = XXH3_64bits_withSeed(&keys[i], sizeof keys[i], hashes[i]);
+    return hashes;
+}
+
+// Never 0, which stands for "no id".
+uint64_t idHash(std::string_view id)
+{
+    const uint64_t h = XXH3_64bits(id.data(), id.size());
+    return h == 0 ? 1 : h;
+}
+
+std::string previousResponseId(const Request &request)
+{
+    const nlohmann::json &extra = request.extra;
+    if (extra.is_object() && extra.contains("previous_response_id") && extra["previous_response_id"].is_string())
+        return extra["previous_response_id"].get<std::string>();
+    return {};
+}
+
+uint64_t keyOf(Role role, std::string_view text, const std::vector<formats::wire::ToolCall> &toolCalls,
+              std::string_view toolCallId)
+{
+    XXH3_state_t *state = XXH3_createState();
+    XXH3_64bits_reset(state);
+    const int roleNumber = static_cast<int>(role);
+    XXH3_64bits_update(state, &roleNumber, sizeof roleNumber);
+    // Whitespace at the ends of text is not kept faithfully by every client.
+    while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back())))
+        text.remove_suffix(1);
+    while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front())))
+        text.remove_prefix(1);
+    feed(state, text);
+    for (const auto &call : toolCalls) {
+        feed(state, call.id);
+        feed(state, call.name);
+    }
+    feed(state, toolCallId);
+    const uint64_t key = XXH3_64bits_digest(state);
+    XXH3_freeState(state);
+    return key;
 }
 
 } // namespace
 
 uint64_t messageKey(const Message &message)
 {
-    XXH3_state_t *state = XXH3_createState();
-    XXH3_64bits_reset(state);
-    const int role = static_cast<int>(message.role);
-    XXH3_64bits_update(state, &role, sizeof role);
-    // Whitespace at the ends of text is not kept faithfully by every client.
-    std::string_view text = message.text;
-    while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back())))
-        text.remove_suffix(1);
-    while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front())))
-        text.remove_prefix(1);
-    feed(state, text);
-    for (const auto &call : message.toolCalls) {
-        feed(state, call.id);
-        feed(state, call.name);
-    }
-    feed(state, message.toolCallId);
-    const uint64_t key = XXH3_64bits_digest(state);
-    XXH3_freeState(state);
-    return key;
+    return keyOf(message.role, message.text, message.toolCalls, message.toolCallId);
+}
+
+ConversationTracker::Answer ConversationTracker::answerOf(const Response &response)
+{
+    Answer answer;
+    answer.key = keyOf(Role::Assistant, response.text, response.toolCalls, {});
+    answer.id = response.id;
+    for (const auto &call : response.toolCalls)
+        answer.toolCalls.emplace_back(call.id, call.name);
+    return answer;
 }
 
 ConversationTracker::Placement ConversationTracker::place(const Request &request) const
 {
     Placement placement;
-    const std::vector<uint64_t> keys = keysOf(request.messages);
+    placement.requestKeys = keysOf(request.messages);
+    const std::vector<uint64_t> &keys = placement.requestKeys;
 
     std::optional<size_t> best;
     size_t bestLength = 0;
     size_t bestMatched = 0; // messages of the request the thread already knew
-    const std::string previousId =
-        request.extra.is_object() && request.extra.contains("previous_response_id") &&
-                request.extra["previous_response_id"].is_string()
-            ? request.extra["previous_response_id"].get<std::string>()
-            : std::string();
+    const std::string previousId = previousResponseId(request);
+    placement.byPreviousResponseId = !previousId.empty();
 
     for (size_t i = 0; i < m_threads.size(); ++i) {
         const ThreadState &t = m_threads[i];
@@ -111,6 +141,35 @@ ConversationTracker::Placement ConversationTracker::place(const Request &request
         }
     }
 
+    // A dormant thread wins only with a longer match; it brings no tool results, having
+    // forgotten its open calls.
+    if (!m_dormant.empty() && (!best || previousId.empty())) {
+        const std::vector<uint64_t> prefixes = prefixHashes(keys);
+        const uint64_t previousIdHash = previousId.empty() ? 0 : idHash(previousId);
+        std::optional<formats::ThreadId> dormant;
+        for (const DormantThread &d : m_dormant) {
+            if (previousIdHash != 0) {
+                if (d.responseIdHash == previousIdHash)
+                    dormant = d.id;
+                continue;
+            }
+            const size_t known = d.requestLength;
+            if (known == 0 || known > keys.size() || prefixes[known] != d.requestHash)
+                continue;
+            const size_t length = d.answerKey != 0 && keys.size() > known && keys[known] == d.answerKey
+                                      ? known + 1
+                                      : known;
+            if (length > bestLength) {
+                dormant = d.id;
+                bestLength = length;
+            }
+        }
+        if (dormant) {
+            placement.thread = *dormant;
+            return placement;
+        }
+    }
+
     if (!best && previousId.empty()) {
         // After a compaction: the latest turn kept below a summary.
         int64_t latest = -1;
@@ -132,12 +191,11 @@ ConversationTracker::Placement ConversationTracker::place(const Request &request
     }
 
     if (!best) {
-        placement.thread = m_threads.size();
         placement.isNew = true;
         return placement;
     }
-    placement.thread = *best;
     const ThreadState &t = m_threads[*best];
+    placement.thread = t.id;
     for (size_t k = bestMatched; k < request.messages.size(); ++k) {
         const Message &m = request.messages[k];
         if (m.role != Role::Tool)
@@ -161,49 +219,89 @@ ConversationTracker::Placement ConversationTracker::place(const Request &request
     return placement;
 }
 
-void ConversationTracker::commit(const Placement &placement, formats::ThreadId threadId,
-                                 const Request &request, const Response *answer,
-                                 const std::vector<formats::StepIndex> &toolCallSteps,
-                                 int64_t answerEndedUs)
+void ConversationTracker::commit(const Placement &placement, formats::ThreadId threadId, const Answer *answer,
+                                 const std::vector<formats::StepIndex> &toolCallSteps, int64_t answerEndedUs)
 {
-    if (placement.isNew) {
+    auto active = std::find_if(m_threads.begin(), m_threads.end(),
+                               [&](const ThreadState &t) { return t.id == threadId; });
+    if (active == m_threads.end()) {
+        // A new thread, or a dormant one waking up: it needs room among the active ones.
+        if (placement.isNew) {
+            ++m_started;
+        } else {
+            auto d = std::find_if(m_dormant.begin(), m_dormant.end(),
+                                  [&](const DormantThread &t) { return t.id == threadId; });
+            if (d != m_dormant.end())
+                m_dormant.erase(d);
+        }
+        if (m_threads.size() >= kActiveThreads)
+            putToSleep();
         m_threads.push_back({});
         m_threads.back().id = threadId;
+        active = m_threads.end() - 1;
     }
-    ThreadState &t = m_threads[placement.thread];
+    ThreadState &t = *active;
     for (const FoundToolResult &result : placement.toolResults)
         t.openCalls.erase(result.callId);
 
-    const bool statefulContinuation = !t.lastResponseId.empty() && request.extra.is_object() &&
-                                      request.extra.contains("previous_response_id");
+    // A request continuing by previous_response_id holds only what is new: the thread's
+    // keys stay those of the conversation's start.
+    const bool statefulContinuation = !t.lastResponseId.empty() && placement.byPreviousResponseId;
     if (!statefulContinuation)
-        t.requestKeys = keysOf(request.messages);
+        t.requestKeys = placement.requestKeys;
     t.answerKey = 0;
     t.lastActivityUs = answerEndedUs;
     if (!answer)
         return;
-    t.answerKey = messageKey(answerMessage(*answer));
+    t.answerKey = answer->key;
     t.recentAnswerKeys.push_back(t.answerKey);
     if (t.recentAnswerKeys.size() > 4)
         t.recentAnswerKeys.erase(t.recentAnswerKeys.begin());
     t.lastResponseId = answer->id;
     for (size_t i = 0; i < answer->toolCalls.size() && i < toolCallSteps.size(); ++i) {
-        const auto &call = answer->toolCalls[i];
-        t.openCalls[call.id] = OpenToolCall{toolCallSteps[i], call.name, answerEndedUs};
+        const auto &[id, name] = answer->toolCalls[i];
+        t.openCalls[id] = OpenToolCall{toolCallSteps[i], name, answerEndedUs};
     }
 }
 
-std::optional<size_t> ConversationTracker::threadWaitingOnTool() const
+std::optional<formats::ThreadId> ConversationTracker::threadWaitingOnTool() const
 {
-    std::optional<size_t> best;
+    std::optional<formats::ThreadId> best;
     int64_t latest = -1;
-    for (size_t i = 0; i < m_threads.size(); ++i) {
-        if (!m_threads[i].openCalls.empty() && m_threads[i].lastActivityUs > latest) {
-            best = i;
-            latest = m_threads[i].lastActivityUs;
+    for (const ThreadState &t : m_threads) {
+        if (!t.openCalls.empty() && t.lastActivityUs > latest) {
+            best = t.id;
+            latest = t.lastActivityUs;
         }
     }
     return best;
+}
+
+void ConversationTracker::putToSleep()
+{
+    // The least recently active thread, one not waiting on a tool if there is such.
+    auto sleeper = m_threads.end();
+    for (auto it = m_threads.begin(); it != m_threads.end(); ++it) {
+        if (sleeper == m_threads.end()) {
+            sleeper = it;
+            continue;
+        }
+        const bool waits = !it->openCalls.empty(), sleeperWaits = !sleeper->openCalls.empty();
+        if (waits != sleeperWaits ? sleeperWaits : it->lastActivityUs < sleeper->lastActivityUs)
+            sleeper = it;
+    }
+    if (sleeper == m_threads.end())
+        return;
+    DormantThread d;
+    d.id = sleeper->id;
+    d.requestLength = sleeper->requestKeys.size();
+    d.requestHash = prefixHashes(sleeper->requestKeys).back();
+    d.answerKey = sleeper->answerKey;
+    d.responseIdHash = sleeper->lastResponseId.empty() ? 0 : idHash(sleeper->lastResponseId);
+    m_dormant.push_back(d);
+    if (m_dormant.size() > kDormantThreads)
+        m_dormant.pop_front();
+    m_threads.erase(sleeper);
 }
 
 } // namespace tapedeck::recorder

@@ -15,13 +15,26 @@
 // Messages are compared by a key of what a client resends faithfully (role, text, tool
 // call ids and names, tool results), not by their exact JSON, because clients rewrite the
 // shape of earlier turns (null content for "", extra fields) from one request to the next.
+//
+// Memory is bounded however long the run: at most kActiveThreads threads keep their whole
+// state. When a new one needs room, the least recently active thread goes dormant, one
+// without open tool calls if there is such (a thread waiting on a long tool keeps its
+// calls). A dormant thread keeps a hash of its last request's keys, its answer's key and a
+// hash of its response id (about 48 bytes): it is still continued by prefix or by
+// previous_response_id, and wakes up. What it forgot is its open tool calls (a result for
+// a call asked before it went dormant is not linked: the request is placed right, its
+// tool_result step is missing) and its recent answers (a compacted dormant conversation
+// starts a new thread). Past kDormantThreads the oldest dormant thread is forgotten
+// altogether: if it ever resumes, it is a new thread.
 #pragma once
 
 #include <tapedeck/formats/tape.h>
 #include <tapedeck/formats/wire.h>
 
 #include <cstdint>
+#include <deque>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -44,27 +57,43 @@ struct FoundToolResult {
 
 class ConversationTracker {
 public:
+    static constexpr size_t kActiveThreads = 64;
+    static constexpr size_t kDormantThreads = 4096;
+
     struct Placement {
-        size_t thread = 0;          // index into threads(); a new one when isNew
         bool isNew = false;
+        formats::ThreadId thread;   // the thread the request continues; unset when isNew
         std::vector<FoundToolResult> toolResults; // results this request brings, in order
+        // What commit() keeps of the request, so that the request itself (its text can be
+        // tens of megabytes) need not be kept until then.
+        std::vector<uint64_t> requestKeys;
+        bool byPreviousResponseId = false; // a Responses API request naming its predecessor
     };
+
+    // What commit() keeps of an answer, taken before the answer (whose text can be tens of
+    // megabytes) is let go.
+    struct Answer {
+        uint64_t key = 0;  // messageKey() of the answer as the next request resends it
+        std::string id;
+        std::vector<std::pair<std::string, std::string>> toolCalls; // id and name of each
+    };
+    static Answer answerOf(const formats::wire::Response &response);
 
     // Where a request belongs, and the results it carries for the thread's open calls.
     // Does not change the tracker; call commit() once the request's steps are written.
     Placement place(const formats::wire::Request &request) const;
 
-    // Records the request and its answer (nullptr when there was none) in `placement`'s
-    // thread; `toolCallSteps` are the tool_call steps written for the answer's tool calls.
-    void commit(const Placement &placement, formats::ThreadId threadId,
-                const formats::wire::Request &request, const formats::wire::Response *answer,
+    // Records the placed request and its answer (nullptr when there was none) in
+    // `threadId`, the placement's thread or the one just made for it; `toolCallSteps` are
+    // the tool_call steps written for the answer's tool calls.
+    void commit(const Placement &placement, formats::ThreadId threadId, const Answer *answer,
                 const std::vector<formats::StepIndex> &toolCallSteps, int64_t answerEndedUs);
 
-    size_t threadCount() const { return m_threads.size(); }
-    formats::ThreadId threadId(size_t thread) const { return m_threads[thread].id; }
+    // Threads started so far, dormant and forgotten ones included.
+    size_t threadCount() const { return m_started; }
     // The thread that most recently asked for a tool call still open: a new thread started
     // while it waits is likely its sub-agent.
-    std::optional<size_t> threadWaitingOnTool() const;
+    std::optional<formats::ThreadId> threadWaitingOnTool() const;
 
 private:
     struct ThreadState {
@@ -76,7 +105,20 @@ private:
         std::map<std::string, OpenToolCall> openCalls; // by call id
         int64_t lastActivityUs = 0;
     };
-    std::vector<ThreadState> m_threads;
+    // What a dormant thread keeps: enough to be continued by prefix.
+    struct DormantThread {
+        formats::ThreadId id;
+        size_t requestLength = 0;   // messages in its last request
+        uint64_t requestHash = 0;   // prefixHash() of their keys
+        uint64_t answerKey = 0;
+        uint64_t responseIdHash = 0; // 0 when its last answer had no id
+    };
+
+    void putToSleep(); // makes room among the active threads
+
+    std::vector<ThreadState> m_threads;  // active, at most kActiveThreads
+    std::deque<DormantThread> m_dormant; // oldest first, at most kDormantThreads
+    size_t m_started = 0;
 };
 
 // The key a message is compared by (see the class comment).

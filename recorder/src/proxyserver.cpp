@@ -1,11 +1,15 @@
 #include "proxyserver.h"
 
+#include "clientsession.h"
+#include "contentdecoding.h"
+#include "mcproute.h"
 #include "textutil.h"
 #include "upstreamtransfer.h"
 
 #include <httplib.h>
 
 #include <chrono>
+#include <csignal>
 #include <thread>
 
 namespace tapedeck::recorder {
@@ -48,6 +52,32 @@ bool isHopByHopResponseHeader(const std::string &name)
     return name == "connection" || name == "keep-alive" || name == "transfer-encoding" ||
            name == "content-length" || name == "te" || name == "trailer" ||
            name == "upgrade" || name == "proxy-connection";
+}
+
+// httplib decodes gzip and br request bodies itself, before a handler sees the request.
+// The proxy must forward a body as the client sent it, so a pre-routing handler (which
+// runs before the body is read) moves the header aside under this name, and handle()
+// puts it back.
+constexpr const char *kHeldContentEncoding = "X-Tapedeck-Held-Content-Encoding";
+
+httplib::Server::HandlerResponse holdContentEncoding(const httplib::Request &constReq, httplib::Response &)
+{
+    // The request is the server's own, non-const object; only the handler's view is const.
+    auto &req = const_cast<httplib::Request &>(constReq);
+    auto it = req.headers.find("Content-Encoding");
+    if (it != req.headers.end()) {
+        const std::string value = it->second;
+        req.headers.erase(it);
+        req.headers.emplace(kHeldContentEncoding, value);
+    }
+    return httplib::Server::HandlerResponse::Unhandled;
+}
+
+// httplib puts the connection's addresses among the request's headers; they are not the
+// client's and must neither be forwarded nor recorded.
+bool isHttplibConnectionEntry(const std::string &name)
+{
+    return name == "LOCAL_ADDR" || name == "LOCAL_PORT" || name == "REMOTE_ADDR" || name == "REMOTE_PORT";
 }
 
 json errorBody(const std::string &message)
@@ -117,9 +147,18 @@ formats::Status ProxyServer::start(const std::string &host, int port)
     d.server.set_read_timeout(d.timeoutSeconds, 0);
     d.server.set_write_timeout(d.timeoutSeconds, 0);
     d.server.set_keep_alive_timeout(30);
+    // httplib closes a kept-alive connection after 5 requests by default, answering the 5th
+    // with "Connection: close"; a client then takes a stream the upstream cut as complete
+    // (Node's fetch does), so the agent would not see the drop it would see going direct.
+    d.server.set_keep_alive_max_count(1000000);
     // Each event of a stream is its own small write: without this, Nagle's algorithm holds
     // one back until the client's delayed ACK, tens of milliseconds on loopback.
     d.server.set_tcp_nodelay(true);
+    d.server.set_pre_routing_handler(holdContentEncoding);
+    // httplib checks that a client is still there before each write, but one that leaves
+    // between the check and the write raises SIGPIPE, which would end the whole process:
+    // ignored, the write fails with EPIPE and ends that one exchange.
+    std::signal(SIGPIPE, SIG_IGN);
     auto handler = [&d](const httplib::Request &req, httplib::Response &res) { d.handle(req, res); };
     d.server.Get(".*", handler); // GET and HEAD
     d.server.Post(".*", handler);
@@ -166,12 +205,40 @@ void ProxyServer::Impl::handle(const httplib::Request &req, httplib::Response &r
         if (target.empty() || target[0] != '/')
             target.insert(0, "/");
     }
+    if (isMcpReportTarget(target)) { // `tapedeck mcp` reporting a call: for the tape only
+        answerMcpReport(req, res, redactor, sink);
+        return;
+    }
 
-    std::vector<std::pair<std::string, std::string>> requestHeaders(req.headers.begin(), req.headers.end());
+    std::vector<std::pair<std::string, std::string>> requestHeaders;
+    std::string contentEncoding;
+    for (const auto &[name, value] : req.headers) {
+        if (isHttplibConnectionEntry(name))
+            continue;
+        if (name == kHeldContentEncoding) {
+            contentEncoding = value;
+            requestHeaders.emplace_back("Content-Encoding", value);
+        } else {
+            requestHeaders.emplace_back(name, value);
+        }
+    }
     exchange.wire.method = req.method;
     exchange.wire.url = target;
     exchange.wire.requestHeaders = redactor.headers(requestHeaders);
-    exchange.wire.requestBody = redactor.text(req.body);
+    exchange.clientSession = clientSessionKey(exchange.wire.requestHeaders);
+    // The tape keeps a compressed request decoded (so that it can be read, delta-compressed
+    // and redacted) beside the content-encoding header that says how it was sent; a body
+    // that does not decode is kept as it came. A body kept as it was sent is not copied:
+    // the upstream transfer hands it back when the exchange is over (takeSentBody).
+    const bool recordAsSent = contentEncoding.empty() && !redactor.hasPatterns();
+    if (!recordAsSent) {
+        const std::optional<std::string> decodedBody = decodeContent(contentEncoding, req.body);
+        exchange.wire.requestBody = redactor.text(decodedBody ? *decodedBody : req.body);
+    }
+    auto takeSentBody = [recordAsSent](CapturedExchange &captured, UpstreamTransfer &transfer) {
+        if (recordAsSent)
+            captured.wire.requestBody = transfer.releaseRequestBody();
+    };
 
     const Route route = routeRequest(upstreams, req.method, target, exchange.wire.requestHeaders);
     exchange.api = route.api;
@@ -180,16 +247,12 @@ void ProxyServer::Impl::handle(const httplib::Request &req, httplib::Response &r
     UpstreamRequest upstreamRequest;
     upstreamRequest.method = req.method;
     upstreamRequest.url = route.url;
-    upstreamRequest.body = req.body;
+    // The request is the server's own, non-const object, and nothing reads its body later.
+    upstreamRequest.body = std::move(const_cast<std::string &>(req.body));
     upstreamRequest.timeoutSeconds = timeoutSeconds;
-    for (const auto &[name, value] : requestHeaders) {
-        // The server decoded a compressed body already; the upstream gets it plain.
-        if (lowercase(name) == "content-encoding")
-            continue;
-        upstreamRequest.headers.emplace_back(name, value);
-    }
+    upstreamRequest.headers = requestHeaders;
 
-    std::shared_ptr<UpstreamTransfer> transfer = UpstreamTransfer::start(upstreamRequest);
+    std::shared_ptr<UpstreamTransfer> transfer = UpstreamTransfer::start(std::move(upstreamRequest));
     if (transfer->status() == 0) {
         exchange.upstreamUnreachable = true;
         exchange.failure = transfer->failure().empty() ? "no answer from the upstream" : transfer->failure();
@@ -201,6 +264,7 @@ void ProxyServer::Impl::handle(const httplib::Request &req, httplib::Response &r
         exchange.wire.status = 502;
         exchange.wire.responseBody = body;
         exchange.wire.responseHeaders = json{{"content-type", "application/json"}};
+        takeSentBody(exchange, *transfer);
         sink(std::move(exchange));
         return;
     }
@@ -222,6 +286,7 @@ void ProxyServer::Impl::handle(const httplib::Request &req, httplib::Response &r
         exchange.endedUs = nowUs();
         if (!lengthHeader.empty())
             res.set_header("Content-Length", lengthHeader);
+        takeSentBody(exchange, *transfer);
         sink(std::move(exchange));
         return;
     }
@@ -230,13 +295,14 @@ void ProxyServer::Impl::handle(const httplib::Request &req, httplib::Response &r
     // handler returns; the releaser hands it to the writer once the client has it all (or
     // went away).
     auto shared = std::make_shared<CapturedExchange>(std::move(exchange));
-    auto release = [this, shared, transfer](bool success) {
+    auto release = [this, shared, transfer, takeSentBody](bool success) {
         if (!success && shared->failure.empty())
             shared->failure = "the client went away before the answer was complete";
         if (shared->failure.empty() && !transfer->failure().empty())
             shared->failure = transfer->failure();
         if (shared->endedUs == 0)
             shared->endedUs = nowUs();
+        takeSentBody(*shared, *transfer);
         sink(std::move(*shared));
     };
     auto pass = [this, shared, transfer](httplib::DataSink &out) {

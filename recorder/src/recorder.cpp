@@ -72,16 +72,20 @@ formats::Result<std::unique_ptr<Recorder>> Recorder::start(RecorderOptions optio
         return writer.error();
 
     auto impl = std::make_unique<Impl>();
-    formats::RunInfo run = options.run;
-    run.startedUs = nowUs();
-    formats::Result<formats::RunId> runId = (*writer)->beginRun(run);
-    if (!runId)
-        return runId.error();
-    formats::Result<formats::BranchId> branch = (*writer)->mainBranch(*runId);
-    if (!branch)
-        return branch.error();
-    impl->run = *runId;
-    impl->writer = std::make_unique<RecordingWriter>(std::move(*writer), *runId, *branch);
+    RunGrouping grouping;
+    grouping.perSession = options.runPerSession;
+    grouping.idleUs = options.sessionIdleSeconds * 1000000;
+    grouping.template_ = options.run;
+    std::optional<formats::RunId> firstRun;
+    if (!options.runPerSession) {
+        formats::RunInfo run = options.run;
+        run.startedUs = nowUs();
+        formats::Result<formats::RunId> runId = (*writer)->beginRun(run);
+        if (!runId)
+            return runId.error();
+        firstRun = impl->run = *runId;
+    }
+    impl->writer = std::make_unique<RecordingWriter>(std::move(*writer), firstRun, std::move(grouping));
 
     RecordingWriter *sink = impl->writer.get();
     impl->server = std::make_unique<ProxyServer>(

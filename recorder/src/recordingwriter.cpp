@@ -4,6 +4,10 @@
 
 #include <cstdio>
 
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
 namespace tapedeck::recorder {
 
 using formats::Step;
@@ -11,6 +15,19 @@ using formats::StepKind;
 using formats::StepStatus;
 
 namespace {
+
+// Recording an exchange costs a few copies of its bodies for a moment (see
+// tst_recorder_traffic): once one this large is written, what it freed is given back.
+constexpr size_t kLargeExchangeBytes = size_t(8) << 20;
+
+void returnFreedMemory()
+{
+#ifdef __GLIBC__
+    // glibc keeps freed memory for the process (its trim threshold rises with the largest
+    // allocations seen): a long recording would carry the largest exchange's copies along.
+    malloc_trim(0);
+#endif
+}
 
 std::string threadLabel(const formats::wire::Request &request, size_t threadNumber)
 {
@@ -37,10 +54,22 @@ std::string threadLabel(const formats::wire::Request &request, size_t threadNumb
 
 } // namespace
 
-RecordingWriter::RecordingWriter(std::unique_ptr<formats::TapeWriter> writer, formats::RunId run,
-                                 formats::BranchId branch)
-    : m_writer(std::move(writer)), m_run(run), m_branch(branch)
+RecordingWriter::RecordingWriter(std::unique_ptr<formats::TapeWriter> writer,
+                                 std::optional<formats::RunId> firstRun, RunGrouping grouping)
+    : m_writer(std::move(writer)), m_grouping(std::move(grouping))
 {
+    if (firstRun) {
+        formats::Result<formats::BranchId> branch = m_writer->mainBranch(*firstRun);
+        if (branch) {
+            auto &slot = m_runs[""];
+            slot = std::make_unique<RunRecording>(*firstRun, *branch);
+            m_latest = slot.get();
+            m_begun.push_back(*firstRun);
+            m_stats.runs = 1;
+        } else {
+            noteWriteError(branch.error());
+        }
+    }
     m_thread = std::thread([this] { loop(); });
 }
 
@@ -78,7 +107,10 @@ void RecordingWriter::loop()
             exchange = std::move(m_queue.front());
             m_queue.pop_front();
         }
+        const size_t bodyBytes = exchange.wire.requestBody.size() + exchange.wire.responseBody.size();
         record(exchange);
+        if (bodyBytes >= kLargeExchangeBytes)
+            returnFreedMemory();
         std::lock_guard lock(m_mutex);
         m_stats.pending = static_cast<int64_t>(m_queue.size());
     }
@@ -93,7 +125,68 @@ formats::Status RecordingWriter::finish(int64_t endedUs, const std::string &outc
     m_wake.notify_all();
     if (m_thread.joinable())
         m_thread.join();
-    return m_writer->endRun(m_run, endedUs, outcome);
+    formats::Status status = formats::Status::success();
+    for (const formats::RunId run : m_begun) {
+        formats::Status ended = m_writer->endRun(run, endedUs, outcome);
+        if (!ended && status)
+            status = ended;
+    }
+    return status;
+}
+
+RecordingWriter::RunRecording *RecordingWriter::runFor(const CapturedExchange &exchange)
+{
+    if (exchange.mcp || !m_grouping.perSession) {
+        if (m_latest)
+            return m_latest;
+    }
+    const std::string session = m_grouping.perSession ? exchange.clientSession : std::string();
+    auto it = m_runs.find(session);
+    if (it != m_runs.end()) {
+        RunRecording &current = *it->second;
+        const bool idle = session.empty() && m_grouping.perSession && m_grouping.idleUs > 0 &&
+                          exchange.startedUs - current.lastActivityUs > m_grouping.idleUs;
+        if (!idle)
+            return &current;
+        // The anonymous session went quiet: its run ends where its last exchange did.
+        if (formats::Status ended = m_writer->endRun(current.run, current.lastActivityUs, "idle"); !ended)
+            noteWriteError(ended.error());
+        std::erase(m_begun, current.run);
+    }
+    formats::Result<RunRecording *> begun = beginRun(session, exchange.startedUs);
+    if (!begun) {
+        noteWriteError(begun.error());
+        return nullptr;
+    }
+    return *begun;
+}
+
+formats::Result<RecordingWriter::RunRecording *> RecordingWriter::beginRun(const std::string &session,
+                                                                          int64_t atUs)
+{
+    formats::RunInfo info = m_grouping.template_;
+    info.startedUs = atUs;
+    const size_t number = m_begun.size() + 1;
+    if (!session.empty()) {
+        info.labels["client_session"] = session;
+        info.name += " · session " + session.substr(0, 8);
+    } else if (number > 1) {
+        info.name += " · " + std::to_string(number);
+    }
+    formats::Result<formats::RunId> run = m_writer->beginRun(info);
+    if (!run)
+        return run.error();
+    formats::Result<formats::BranchId> branch = m_writer->mainBranch(*run);
+    if (!branch)
+        return branch.error();
+    auto &slot = m_runs[session];
+    slot = std::make_unique<RunRecording>(*run, *branch);
+    m_begun.push_back(*run);
+    {
+        std::lock_guard lock(m_mutex);
+        ++m_stats.runs;
+    }
+    return slot.get();
 }
 
 RecorderStats RecordingWriter::stats() const
@@ -113,6 +206,15 @@ void RecordingWriter::noteWriteError(const formats::Error &error)
 
 void RecordingWriter::record(CapturedExchange &exchange)
 {
+    RunRecording *run = runFor(exchange);
+    if (!run)
+        return;
+    m_latest = run;
+    run->lastActivityUs = std::max(run->lastActivityUs, exchange.endedUs);
+    if (exchange.mcp) {
+        recordMcpCall(*run, *exchange.mcp);
+        return;
+    }
     {
         std::lock_guard lock(m_mutex);
         ++m_stats.exchanges;
@@ -120,42 +222,42 @@ void RecordingWriter::record(CapturedExchange &exchange)
             ++m_stats.errors;
     }
     if (exchange.upstreamUnreachable) {
-        Step step = buildUpstreamError(exchange);
-        step.thread = otherTrafficThread();
+        Step step = buildUpstreamError(std::move(exchange));
+        step.thread = otherTrafficThread(*run);
         appendOne(std::move(step));
         return;
     }
     if (exchange.api && exchange.wire.method == "POST") {
-        recordModelCall(exchange);
+        recordModelCall(*run, exchange);
         return;
     }
-    Step step = buildHttpExchange(exchange);
-    step.thread = otherTrafficThread();
+    Step step = buildHttpExchange(std::move(exchange));
+    step.thread = otherTrafficThread(*run);
     appendOne(std::move(step));
 }
 
-void RecordingWriter::recordModelCall(CapturedExchange &exchange)
+void RecordingWriter::recordModelCall(RunRecording &run, CapturedExchange &exchange)
 {
     formats::Result<ModelCallSteps> built = buildModelCall(exchange);
     if (!built) {
         // Not the API's JSON: kept as what it is, with the reason.
-        Step step = buildHttpExchange(exchange);
+        Step step = buildHttpExchange(std::move(exchange));
         step.payload["problem"] = "not recorded as a model call: " + built.error().message;
-        step.thread = otherTrafficThread();
+        step.thread = otherTrafficThread(run);
         appendOne(std::move(step));
         return;
     }
     ModelCallSteps &parts = *built;
-    const ConversationTracker::Placement placement = m_tracker.place(parts.request);
+    ConversationTracker &tracker = run.tracker;
+    const ConversationTracker::Placement placement = tracker.place(parts.request);
 
     formats::ThreadId thread;
     if (placement.isNew) {
         formats::ThreadInfo info;
-        info.branch = m_branch;
-        info.label = threadLabel(parts.request, m_tracker.threadCount());
+        info.branch = run.branch;
+        info.label = threadLabel(parts.request, tracker.threadCount());
         info.startedUs = exchange.startedUs;
-        if (auto waiting = m_tracker.threadWaitingOnTool())
-            info.parent = m_tracker.threadId(*waiting);
+        info.parent = tracker.threadWaitingOnTool();
         formats::Result<formats::ThreadId> added = m_writer->addThread(info);
         if (!added) {
             noteWriteError(added.error());
@@ -163,8 +265,16 @@ void RecordingWriter::recordModelCall(CapturedExchange &exchange)
         }
         thread = *added;
     } else {
-        thread = m_tracker.threadId(placement.thread);
+        thread = placement.thread;
     }
+    // Placed: the neutral forms of the request and the answer are not needed any more, and
+    // their text can be tens of megabytes that would otherwise be held while the steps are
+    // stored.
+    parts.request = {};
+    const std::optional<ConversationTracker::Answer> answer =
+        parts.response ? std::optional(ConversationTracker::answerOf(*parts.response)) : std::nullopt;
+    const formats::Usage usage = parts.response ? parts.response->usage : formats::Usage{};
+    parts.response.reset();
 
     // The tool results this request carries, then the call itself: one commit.
     std::vector<Step> batch;
@@ -194,19 +304,29 @@ void RecordingWriter::recordModelCall(CapturedExchange &exchange)
         else
             toolCallSteps = std::move(*calls);
     }
-    m_tracker.commit(placement, thread, parts.request, parts.response ? &*parts.response : nullptr,
-                     toolCallSteps, exchange.endedUs);
+    tracker.commit(placement, thread, answer ? &*answer : nullptr, toolCallSteps, exchange.endedUs);
 
     std::lock_guard lock(m_mutex);
     ++m_stats.modelCalls;
     m_stats.toolResults += static_cast<int64_t>(placement.toolResults.size());
     m_stats.toolCalls += static_cast<int64_t>(toolCallSteps.size());
     m_stats.stepsWritten += static_cast<int64_t>(written->size() + toolCallSteps.size());
-    m_stats.threads = static_cast<int64_t>(m_tracker.threadCount());
-    if (parts.response) {
-        m_stats.inputTokens += parts.response->usage.inputTokens;
-        m_stats.outputTokens += parts.response->usage.outputTokens;
+    m_stats.threads += placement.isNew ? 1 : 0;
+    m_stats.inputTokens += usage.inputTokens;
+    m_stats.outputTokens += usage.outputTokens;
+}
+
+void RecordingWriter::recordMcpCall(RunRecording &run, const McpCall &call)
+{
+    formats::Result<McpRecording::Written> written = run.mcp.record(call, *m_writer);
+    if (!written) {
+        noteWriteError(written.error());
+        return;
     }
+    std::lock_guard lock(m_mutex);
+    m_stats.stepsWritten += written->steps;
+    m_stats.toolCalls += written->toolCalls;
+    m_stats.toolResults += written->toolResults;
 }
 
 void RecordingWriter::appendOne(Step step)
@@ -220,20 +340,20 @@ void RecordingWriter::appendOne(Step step)
     ++m_stats.stepsWritten;
 }
 
-formats::ThreadId RecordingWriter::otherTrafficThread()
+formats::ThreadId RecordingWriter::otherTrafficThread(RunRecording &run)
 {
-    if (m_otherTraffic)
-        return *m_otherTraffic;
+    if (run.otherTraffic)
+        return *run.otherTraffic;
     formats::ThreadInfo info;
-    info.branch = m_branch;
+    info.branch = run.branch;
     info.label = "other traffic";
     formats::Result<formats::ThreadId> added = m_writer->addThread(info);
     if (!added) {
         noteWriteError(added.error());
         return formats::ThreadId{};
     }
-    m_otherTraffic = *added;
-    return *m_otherTraffic;
+    run.otherTraffic = *added;
+    return *run.otherTraffic;
 }
 
 } // namespace tapedeck::recorder

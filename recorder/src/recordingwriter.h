@@ -9,42 +9,75 @@
 
 #include "capturedexchange.h"
 #include "conversationtracker.h"
+#include "mcprecording.h"
 
 #include <tapedeck/formats/tape.h>
 #include <tapedeck/recorder/recorder.h>
 
 #include <condition_variable>
 #include <deque>
+#include <map>
+#include <optional>
+#include <vector>
 #include <memory>
 #include <mutex>
 #include <thread>
 
 namespace tapedeck::recorder {
 
+// How exchanges are grouped into runs: all into one (`tapedeck record`: the run of the
+// command it started), or one run per client session (`tapedeck proxy`: see
+// clientsession.h), the anonymous session split into runs at idle gaps.
+struct RunGrouping {
+    bool perSession = false;
+    int64_t idleUs = 0;        // per session: a gap this long ends the anonymous session's run
+    formats::RunInfo template_; // what each run begun per session is named after
+};
+
 class RecordingWriter {
 public:
-    RecordingWriter(std::unique_ptr<formats::TapeWriter> writer, formats::RunId run,
-                    formats::BranchId branch);
+    // `firstRun` is the run begun already (always when not per session), recorded into
+    // until a session asks for another.
+    RecordingWriter(std::unique_ptr<formats::TapeWriter> writer, std::optional<formats::RunId> firstRun,
+                    RunGrouping grouping);
     ~RecordingWriter();
 
     void submit(CapturedExchange exchange);
-    // Writes what is queued, stops the thread, ends the run.
+    // Writes what is queued, stops the thread, ends every run begun.
     formats::Status finish(int64_t endedUs, const std::string &outcome);
     RecorderStats stats() const;
 
 private:
+    // What the writer keeps per run it records into. Writer thread only.
+    struct RunRecording {
+        formats::RunId run;
+        formats::BranchId branch;
+        ConversationTracker tracker;
+        McpRecording mcp;
+        std::optional<formats::ThreadId> otherTraffic;
+        int64_t lastActivityUs = 0;
+        RunRecording(formats::RunId r, formats::BranchId b) : run(r), branch(b), mcp(b) {}
+    };
+
     void loop();
     void record(CapturedExchange &exchange);
-    void recordModelCall(CapturedExchange &exchange);
+    // The run an exchange belongs to, begun when it is its session's first; null when it
+    // could not be begun (the write error is noted).
+    RunRecording *runFor(const CapturedExchange &exchange);
+    formats::Result<RunRecording *> beginRun(const std::string &session, int64_t atUs);
+    void recordModelCall(RunRecording &run, CapturedExchange &exchange);
+    void recordMcpCall(RunRecording &run, const McpCall &call);
     void appendOne(formats::Step step);
-    formats::ThreadId otherTrafficThread();
+    formats::ThreadId otherTrafficThread(RunRecording &run);
     void noteWriteError(const formats::Error &error);
 
     std::unique_ptr<formats::TapeWriter> m_writer;
-    formats::RunId m_run;
-    formats::BranchId m_branch;
-    ConversationTracker m_tracker;        // writer thread only
-    std::optional<formats::ThreadId> m_otherTraffic;
+    RunGrouping m_grouping;
+    // Writer thread only: the runs by session key ("" for the anonymous session, and for
+    // everything when not per session), and every run begun, to end at finish().
+    std::map<std::string, std::unique_ptr<RunRecording>> m_runs;
+    std::vector<formats::RunId> m_begun;
+    RunRecording *m_latest = nullptr; // where reported MCP calls go
 
     mutable std::mutex m_mutex;
     std::condition_variable m_wake;

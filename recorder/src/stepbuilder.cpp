@@ -81,10 +81,10 @@ std::optional<std::string> decodedResponseBody(const CapturedExchange &exchange)
                          exchange.wire.responseBody);
 }
 
-formats::Result<ModelCallSteps> buildModelCall(const CapturedExchange &exchange)
+formats::Result<ModelCallSteps> buildModelCall(CapturedExchange &exchange)
 {
     const fw::Api api = *exchange.api;
-    const json body = json::parse(exchange.wire.requestBody, nullptr, false);
+    json body = json::parse(exchange.wire.requestBody, nullptr, false);
     if (body.is_discarded() || !body.is_object())
         return formats::Error{formats::ErrorCode::Parse, "the request body is not a JSON object"};
     formats::Result<fw::Request> parsed = fw::parseRequest(api, body);
@@ -107,23 +107,27 @@ formats::Result<ModelCallSteps> buildModelCall(const CapturedExchange &exchange)
     call.firstTokenUs = exchange.firstByteUs;
     call.endedUs = exchange.endedUs;
     // The request as the client wrote it: its conversation one message per entry (so each
-    // is stored once across the run), everything else as the parameters.
+    // is stored once across the run), everything else as the parameters. Moved, not
+    // copied: a body can be tens of megabytes.
     const char *member = conversationMember(api);
-    json params = body;
+    json params = std::move(body);
     if (params.contains(member)) {
-        const json &conversation = params[member];
+        json &conversation = params[member];
         if (conversation.is_array()) {
-            for (const json &m : conversation)
-                call.requestMessages.push_back(m);
+            for (json &m : conversation)
+                call.requestMessages.push_back(std::move(m));
         } else {
-            call.requestMessages.push_back(conversation);
+            call.requestMessages.push_back(std::move(conversation));
         }
         params.erase(member);
     }
     call.requestParams = std::move(params);
 
     std::string problem = exchange.failure;
-    const std::optional<std::string> responseText = decodedResponseBody(exchange);
+    // The body is parsed where it lies unless it came compressed.
+    const bool encoded = !headerValue(exchange.wire.responseHeaders, "content-encoding").empty();
+    const std::optional<std::string> decoded = encoded ? decodedResponseBody(exchange) : std::nullopt;
+    const std::string *responseText = !encoded ? &exchange.wire.responseBody : decoded ? &*decoded : nullptr;
     const int status = exchange.wire.status;
     if (status >= 200 && status < 300 && responseText) {
         if (isEventStream(exchange)) {
@@ -162,7 +166,7 @@ formats::Result<ModelCallSteps> buildModelCall(const CapturedExchange &exchange)
             call.payload = json::object();
         call.payload["tapedeck_problem"] = problem;
     }
-    call.wire = exchange.wire;
+    call.wire = std::move(exchange.wire);
 
     if (out.response && call.status == StepStatus::Ok) {
         for (const fw::ToolCall &toolCall : out.response->toolCalls) {
@@ -179,7 +183,7 @@ formats::Result<ModelCallSteps> buildModelCall(const CapturedExchange &exchange)
     return out;
 }
 
-Step buildHttpExchange(const CapturedExchange &exchange)
+Step buildHttpExchange(CapturedExchange &&exchange)
 {
     Step step;
     step.kind = StepKind::HttpExchange;
@@ -192,11 +196,11 @@ Step buildHttpExchange(const CapturedExchange &exchange)
     step.payload = json{{"status", exchange.wire.status}};
     if (!exchange.failure.empty())
         step.payload["problem"] = exchange.failure;
-    step.wire = exchange.wire;
+    step.wire = std::move(exchange.wire);
     return step;
 }
 
-Step buildUpstreamError(const CapturedExchange &exchange)
+Step buildUpstreamError(CapturedExchange &&exchange)
 {
     Step step;
     step.kind = StepKind::Error;
@@ -207,7 +211,7 @@ Step buildUpstreamError(const CapturedExchange &exchange)
     step.payload = json{{"message", exchange.failure},
                         {"upstream", exchange.upstreamUrl},
                         {"request", exchange.wire.method + " " + exchange.wire.url}};
-    step.wire = exchange.wire;
+    step.wire = std::move(exchange.wire);
     return step;
 }
 

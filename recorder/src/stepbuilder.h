@@ -20,16 +20,17 @@ struct ModelCallSteps {
     std::vector<formats::Step> toolCalls;            // one per tool call in the answer
 };
 
-// A model call's steps. An error when the request body is not that API's JSON; the
-// exchange is then recorded as a plain http_exchange.
-formats::Result<ModelCallSteps> buildModelCall(const CapturedExchange &exchange);
+// A model call's steps. The exchange's wire moves into the call's step (its bodies can be
+// tens of megabytes: they are not copied). An error when the request body is not that
+// API's JSON; the exchange is then left as it was, to be recorded as a plain http_exchange.
+formats::Result<ModelCallSteps> buildModelCall(CapturedExchange &exchange);
 
-// Anything that crossed the proxy and is not a model call.
-formats::Step buildHttpExchange(const CapturedExchange &exchange);
+// Anything that crossed the proxy and is not a model call. Takes the exchange's wire.
+formats::Step buildHttpExchange(CapturedExchange &&exchange);
 
 // The upstream could not be reached (or failed before answering): an error step carrying
-// what the agent received instead (the proxy's 502).
-formats::Step buildUpstreamError(const CapturedExchange &exchange);
+// what the agent received instead (the proxy's 502). Takes the exchange's wire.
+formats::Step buildUpstreamError(CapturedExchange &&exchange);
 
 // A tool's result as found in the request that carried it: the tool ran from the end of the
 // answer that asked for it to the start of that request.

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <mutex>
 
 namespace tapedeck::recorder {
 
@@ -30,10 +31,49 @@ bool isHopByHop(const std::string &lowercaseName)
            lowercaseName == "content-length" || lowercaseName == "expect";
 }
 
+// The multi handles of the transfers not running now, each with the connections it keeps
+// open (see the header). The most recently returned is lent first: its connections are
+// the least likely to have been closed by the upstream.
+class MultiPool {
+public:
+    static MultiPool &instance()
+    {
+        static MultiPool pool;
+        return pool;
+    }
+    CURLM *acquire()
+    {
+        {
+            std::lock_guard lock(m_mutex);
+            if (!m_idle.empty()) {
+                CURLM *multi = m_idle.back();
+                m_idle.pop_back();
+                return multi;
+            }
+        }
+        return curl_multi_init();
+    }
+    void release(CURLM *multi)
+    {
+        std::lock_guard lock(m_mutex);
+        m_idle.push_back(multi);
+    }
+
+private:
+    MultiPool() { curl_global_init(CURL_GLOBAL_DEFAULT); }
+    ~MultiPool()
+    {
+        for (CURLM *multi : m_idle)
+            curl_multi_cleanup(multi);
+    }
+    std::mutex m_mutex;
+    std::vector<CURLM *> m_idle;
+};
+
 } // namespace
 
 struct UpstreamTransfer::Impl {
-    CURLM *multi = nullptr;
+    CURLM *multi = nullptr; // lent by the MultiPool for the transfer's life
     CURL *easy = nullptr;
     curl_slist *headerList = nullptr;
     std::string body;           // the request body; curl reads it from here
@@ -47,13 +87,23 @@ struct UpstreamTransfer::Impl {
 
     ~Impl()
     {
+        detach();
+        if (multi)
+            MultiPool::instance().release(multi);
+    }
+
+    // Takes the easy handle out of the multi: a transfer cut short closes its connection,
+    // a finished one stays in the multi's cache for the next transfer.
+    void detach()
+    {
         if (multi && easy)
             curl_multi_remove_handle(multi, easy);
         if (easy)
             curl_easy_cleanup(easy);
-        if (multi)
-            curl_multi_cleanup(multi);
         curl_slist_free_all(headerList);
+        easy = nullptr;
+        headerList = nullptr;
+        finished = true;
     }
 
     static size_t onHeader(char *data, size_t size, size_t count, void *self)
@@ -87,12 +137,12 @@ struct UpstreamTransfer::Impl {
 UpstreamTransfer::UpstreamTransfer() : m_impl(std::make_unique<Impl>()) {}
 UpstreamTransfer::~UpstreamTransfer() = default;
 
-std::unique_ptr<UpstreamTransfer> UpstreamTransfer::start(const UpstreamRequest &request)
+std::unique_ptr<UpstreamTransfer> UpstreamTransfer::start(UpstreamRequest request)
 {
     std::unique_ptr<UpstreamTransfer> transfer(new UpstreamTransfer());
     Impl &d = *transfer->m_impl;
-    d.body = request.body;
-    d.multi = curl_multi_init();
+    d.body = std::move(request.body);
+    d.multi = MultiPool::instance().acquire();
     d.easy = curl_easy_init();
     if (!d.multi || !d.easy) {
         d.failure = "could not start an HTTP client";
@@ -103,7 +153,7 @@ std::unique_ptr<UpstreamTransfer> UpstreamTransfer::start(const UpstreamRequest 
     curl_easy_setopt(d.easy, CURLOPT_CUSTOMREQUEST, request.method.c_str());
     if (request.method == "HEAD")
         curl_easy_setopt(d.easy, CURLOPT_NOBODY, 1L);
-    if (!request.body.empty() || request.method == "POST" || request.method == "PUT" ||
+    if (!d.body.empty() || request.method == "POST" || request.method == "PUT" ||
         request.method == "PATCH") {
         curl_easy_setopt(d.easy, CURLOPT_POSTFIELDS, d.body.data());
         curl_easy_setopt(d.easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(d.body.size()));
@@ -127,9 +177,15 @@ std::unique_ptr<UpstreamTransfer> UpstreamTransfer::start(const UpstreamRequest 
     curl_easy_setopt(d.easy, CURLOPT_CONNECTTIMEOUT, 30L);
     curl_easy_setopt(d.easy, CURLOPT_TIMEOUT, static_cast<long>(request.timeoutSeconds));
     curl_easy_setopt(d.easy, CURLOPT_TCP_NODELAY, 1L);
-    curl_multi_add_handle(d.multi, d.easy);
+    if (curl_multi_add_handle(d.multi, d.easy) != CURLM_OK) {
+        d.failure = "could not start an HTTP client";
+        d.finished = true;
+        return transfer;
+    }
 
     while (!d.headersDone && transfer->pump()) {
+        if (!d.headersDone)
+            transfer->waitForNetwork();
     }
     return transfer;
 }
@@ -143,21 +199,25 @@ bool UpstreamTransfer::pump()
     if (curl_multi_perform(d.multi, &running) != CURLM_OK) {
         d.failure = "the HTTP client failed";
         d.finished = true;
-        return false;
-    }
-    if (running == 0) {
-        int queued = 0;
-        while (CURLMsg *msg = curl_multi_info_read(d.multi, &queued)) {
-            if (msg->msg == CURLMSG_DONE && msg->data.result != CURLE_OK) {
-                d.failure = d.errorBuffer[0] ? d.errorBuffer : curl_easy_strerror(msg->data.result);
-            }
-        }
-        d.finished = true;
         d.headersDone = true;
         return false;
     }
-    curl_multi_poll(d.multi, nullptr, 0, 100, nullptr);
-    return true;
+    int queued = 0;
+    while (CURLMsg *msg = curl_multi_info_read(d.multi, &queued)) {
+        if (msg->msg != CURLMSG_DONE || msg->easy_handle != d.easy)
+            continue;
+        if (msg->data.result != CURLE_OK)
+            d.failure = d.errorBuffer[0] ? d.errorBuffer : curl_easy_strerror(msg->data.result);
+        d.finished = true;
+        d.headersDone = true;
+    }
+    return !d.finished;
+}
+
+void UpstreamTransfer::waitForNetwork()
+{
+    // Not longer than curl's own next timeout, which curl_multi_poll takes into account.
+    curl_multi_poll(m_impl->multi, nullptr, 0, 100, nullptr);
 }
 
 int UpstreamTransfer::status() const { return m_impl->status; }
@@ -178,7 +238,10 @@ std::string UpstreamTransfer::header(const std::string &lowercaseName) const
 bool UpstreamTransfer::readBody(std::string &out)
 {
     Impl &d = *m_impl;
+    // What arrived is handed out at once; the wait is only for bytes not yet there.
     while (d.pending.empty() && pump()) {
+        if (d.pending.empty())
+            waitForNetwork();
     }
     if (d.pending.empty())
         return false;
@@ -188,5 +251,12 @@ bool UpstreamTransfer::readBody(std::string &out)
 }
 
 const std::string &UpstreamTransfer::failure() const { return m_impl->failure; }
+
+std::string UpstreamTransfer::releaseRequestBody()
+{
+    // curl reads the body from Impl::body until the easy handle is gone.
+    m_impl->detach();
+    return std::move(m_impl->body);
+}
 
 } // namespace tapedeck::recorder

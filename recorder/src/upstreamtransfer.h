@@ -5,7 +5,12 @@
 // network read in memory.
 //
 // libcurl's multi interface drives the transfer; the body is passed on as the upstream sent
-// it (no content decoding), so the client receives the exact bytes.
+// it (no content decoding), so the client receives the exact bytes. A transfer borrows a
+// multi handle from a process-wide pool and gives it back when it ends; the handle's
+// connection cache keeps the connections to the upstreams open from one call to the next
+// (no TCP or TLS handshake per call), and the pool holds no more handles, so no more idle
+// connections, than the most transfers that ran at once. A transfer is used from one
+// thread at a time.
 #pragma once
 
 #include <cstdint>
@@ -20,14 +25,14 @@ struct UpstreamRequest {
     std::string method;
     std::string url;
     std::vector<std::pair<std::string, std::string>> headers; // as the client sent them
-    std::string body;
+    std::string body; // moved into the transfer, which sends it from there (no copy)
     int64_t timeoutSeconds = 600;
 };
 
 class UpstreamTransfer {
 public:
     // Blocks until the response headers arrived or the transfer failed (see failure()).
-    static std::unique_ptr<UpstreamTransfer> start(const UpstreamRequest &request);
+    static std::unique_ptr<UpstreamTransfer> start(UpstreamRequest request);
     ~UpstreamTransfer();
     UpstreamTransfer(const UpstreamTransfer &) = delete;
     UpstreamTransfer &operator=(const UpstreamTransfer &) = delete;
@@ -40,10 +45,17 @@ public:
     bool readBody(std::string &out);
     // Why the transfer failed (curl's message), empty while it has not.
     const std::string &failure() const;
+    // Ends the transfer if it is still going and hands back the request body it sent, so
+    // that a caller recording it needs no copy of its own; empty when taken before.
+    std::string releaseRequestBody();
 
 private:
     UpstreamTransfer();
-    bool pump(); // one round of network work; false when the transfer is over
+    // One round of the network work that is ready, without waiting; false when the
+    // transfer is over.
+    bool pump();
+    // Waits until the transfer's sockets are ready (or curl's next timeout).
+    void waitForNetwork();
     struct Impl;
     std::unique_ptr<Impl> m_impl;
 };

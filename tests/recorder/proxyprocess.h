@@ -3,6 +3,7 @@
 #pragma once
 
 #include "modelprocess.h"
+#include "recordedsteps.h"
 
 namespace tapedeck::testutil {
 

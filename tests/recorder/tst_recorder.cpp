@@ -16,6 +16,8 @@
 #include <nlohmann/json.hpp>
 
 #include <sys/stat.h>
+#include <zlib.h>
+#include <zstd.h>
 
 #include <fstream>
 
@@ -51,26 +53,6 @@ HttpReply post(const ProxyProcess &proxy, const std::string &path, const std::st
                        {"content-type: application/json", std::string("authorization: Bearer ") + kSecret});
 }
 
-void writeScript(const QString &path, const std::vector<std::string> &lines)
-{
-    std::ofstream out(path.toStdString());
-    for (const std::string &line : lines)
-        out << line << "\n";
-}
-
-std::vector<formats::Step> allSteps(const QString &tape)
-{
-    std::vector<formats::Step> steps;
-    auto reader = formats::TapeReader::open(tape.toStdString());
-    if (!reader)
-        return steps;
-    (void)(*reader)->forEachStep([&](const formats::Step &s) {
-        steps.push_back(s);
-        return true;
-    });
-    return steps;
-}
-
 std::vector<json> logLines(const QString &path)
 {
     std::vector<json> lines;
@@ -80,6 +62,28 @@ std::vector<json> logLines(const QString &path)
         if (!line.empty())
             lines.push_back(json::parse(line));
     return lines;
+}
+
+std::string gzipCompress(const std::string &plain)
+{
+    z_stream z{};
+    deflateInit2(&z, Z_BEST_SPEED, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY);
+    std::string out(deflateBound(&z, plain.size()) + 32, '\0');
+    z.next_in = reinterpret_cast<Bytef *>(const_cast<char *>(plain.data()));
+    z.avail_in = static_cast<uInt>(plain.size());
+    z.next_out = reinterpret_cast<Bytef *>(out.data());
+    z.avail_out = static_cast<uInt>(out.size());
+    deflate(&z, Z_FINISH);
+    out.resize(z.total_out);
+    deflateEnd(&z);
+    return out;
+}
+
+std::string zstdCompress(const std::string &plain)
+{
+    std::string out(ZSTD_compressBound(plain.size()), '\0');
+    out.resize(ZSTD_compress(out.data(), out.size(), plain.data(), plain.size(), 3));
+    return out;
 }
 
 int countKind(const std::vector<formats::Step> &steps, formats::StepKind kind)
@@ -196,6 +200,94 @@ private Q_SLOTS:
         QCOMPARE(steps[0].wire->responseHeaders["retry-after"].get<std::string>(), std::string("7"));
         QVERIFY(steps[1].status != formats::StepStatus::Ok);
         QCOMPARE(steps[1].wire->responseBody, dropped.body);
+    }
+
+    // Compressed request bodies go upstream as the client sent them and land in the tape
+    // decoded. The model server (httplib) decodes gzip itself but not zstd: it is handed the
+    // zstd bytes as they were sent and answers that they are not JSON.
+    void compressedRequestBodies()
+    {
+        QTemporaryDir dir;
+        ModelProcess model({"--policy", "generic", "--quiet", "--log", dir.filePath("model.log")});
+        const QString tape = dir.filePath("run.tape");
+        ProxyProcess proxy(tape, QString::fromStdString(model.url("")));
+        QVERIFY(proxy.port() > 0);
+
+        const std::string gzipPlain = chatBody("gzip says hello", false);
+        const HttpReply gzipped = httpRequest("POST", proxy.url("/v1/chat/completions"), gzipCompress(gzipPlain),
+                                              {"content-type: application/json", "content-encoding: gzip"});
+        QCOMPARE(gzipped.status, 200L);
+        const std::string zstdPlain = chatBody("zstd says hello", false);
+        const HttpReply zstded = httpRequest("POST", proxy.url("/v1/chat/completions"), zstdCompress(zstdPlain),
+                                             {"content-type: application/json", "content-encoding: zstd"});
+        QCOMPARE(zstded.status, 400L);
+        QVERIFY2(zstded.body.find("not valid JSON") != std::string::npos, zstded.body.c_str());
+        QCOMPARE(proxy.stop(), 0);
+
+        const std::vector<json> log = logLines(dir.filePath("model.log"));
+        QCOMPARE(log.size(), size_t(2));
+        QCOMPARE(log[0]["headers"].value("Content-Encoding", std::string()), std::string("gzip"));
+        QCOMPARE(log[1]["headers"].value("Content-Encoding", std::string()), std::string("zstd"));
+
+        const std::vector<formats::Step> steps = allSteps(tape);
+        QCOMPARE(countKind(steps, formats::StepKind::ModelCall), 2);
+        const formats::Step &first = steps.front();
+        QCOMPARE(first.wire->requestBody, gzipPlain);
+        QCOMPARE(first.wire->requestHeaders.value("content-encoding", std::string()), std::string("gzip"));
+        QCOMPARE(first.requestMessages.at(0).dump(), json({{"role", "user"}, {"content", "gzip says hello"}}).dump());
+        const auto zstdStep = std::find_if(steps.begin(), steps.end(), [](const formats::Step &s) {
+            return s.kind == formats::StepKind::ModelCall && s.wire->status == 400;
+        });
+        QVERIFY(zstdStep != steps.end());
+        QCOMPARE(zstdStep->wire->requestBody, zstdPlain);
+        QCOMPARE(zstdStep->status, formats::StepStatus::Error);
+    }
+
+    // `tapedeck proxy` records a run per client session: the session a client names in a
+    // header, else a stretch of calls without a long pause.
+    void proxyRunPerSession()
+    {
+        QTemporaryDir dir;
+        ModelProcess model({"--policy", "generic", "--quiet"});
+        const QString tape = dir.filePath("run.tape");
+        ProxyProcess proxy(tape, QString::fromStdString(model.url("")), {"--session-idle", "1"});
+        QVERIFY(proxy.port() > 0);
+        auto call = [&](const std::string &text, const std::string &session) {
+            std::vector<std::string> headers = {"content-type: application/json"};
+            if (!session.empty())
+                headers.push_back("x-claude-code-session-id: " + session);
+            return httpRequest("POST", proxy.url("/v1/chat/completions"), chatBody(text, false), headers).status;
+        };
+        QCOMPARE(call("first of A", "aaaaaaaa-1111"), 200L);
+        QCOMPARE(call("first of B", "bbbbbbbb-2222"), 200L);
+        QCOMPARE(call("second of A", "aaaaaaaa-1111"), 200L);
+        QCOMPARE(call("no session, one", ""), 200L);
+        QCOMPARE(call("no session, two", ""), 200L);
+        QTest::qWait(1500); // past --session-idle: the next anonymous call begins a run
+        QCOMPARE(call("no session, after a pause", ""), 200L);
+        QCOMPARE(proxy.stop(), 0);
+
+        auto reader = formats::TapeReader::open(tape.toStdString());
+        QVERIFY(reader);
+        const auto runs = (*reader)->runs();
+        QVERIFY(runs);
+        QCOMPARE(runs->size(), size_t(4));
+        std::map<int64_t, std::vector<std::string>> textsByRun;
+        for (const formats::Step &s : allSteps(tape)) {
+            if (s.kind == formats::StepKind::ModelCall && !s.requestMessages.empty())
+                textsByRun[s.run.value].push_back(s.requestMessages[0].value("content", std::string()));
+        }
+        std::vector<std::vector<std::string>> grouped;
+        for (const formats::RunInfo &run : *runs) {
+            QVERIFY2(run.endedUs > 0, run.name.c_str());
+            grouped.push_back(textsByRun[run.id.value]);
+        }
+        QVERIFY(grouped[0] == std::vector<std::string>({"first of A", "second of A"}));
+        QVERIFY(grouped[1] == std::vector<std::string>({"first of B"}));
+        QVERIFY(grouped[2] == std::vector<std::string>({"no session, one", "no session, two"}));
+        QVERIFY(grouped[3] == std::vector<std::string>({"no session, after a pause"}));
+        QCOMPARE((*runs)[0].labels.value("client_session", std::string()), std::string("aaaaaaaa-1111"));
+        QVERIFY2((*runs)[0].name.find("session aaaaaaaa") != std::string::npos, (*runs)[0].name.c_str());
     }
 
     // An upstream nobody listens on: a 502 whose JSON says why, and an error step.

@@ -58,10 +58,17 @@ struct RecorderOptions {
     std::vector<std::string> redactHeaders; // beyond the built-in secret headers
     std::vector<std::string> redactPatterns; // ECMAScript regular expressions
     formats::RunInfo run;                   // name, agent, command, cwd of the recorded run
+    // A run per client session instead of one run (tapedeck proxy): the session a client
+    // names in a header (Claude Code's x-claude-code-session-id, Codex's session_id, ...);
+    // calls that name none are one session, split into runs by gaps of `sessionIdleSeconds`.
+    // The runs are begun as their first calls arrive, each named after `run`.
+    bool runPerSession = false;
+    int64_t sessionIdleSeconds = 1800;
     int64_t upstreamTimeoutSeconds = 600;   // a whole exchange, streams included
 };
 
 struct RecorderStats {
+    int64_t runs = 0;           // runs begun
     int64_t exchanges = 0;      // requests answered (forwarded or failed)
     int64_t modelCalls = 0;
     int64_t toolCalls = 0;
@@ -87,7 +94,7 @@ public:
 
     int port() const;
     std::string baseUrl() const; // "http://127.0.0.1:PORT", with the token path when set
-    formats::RunId run() const;
+    formats::RunId run() const; // the run begun at start; none (0) with runPerSession
     const std::string &tapePath() const;
 
     // Stops listening, lets the exchanges in flight end, commits everything and ends the
