@@ -1,9 +1,15 @@
 // `tapedeck demo`: a live agent run on this machine. The reference agent (tapedeck-agent)
 // works on a fresh copy of samples/kernel-tuning against the scripted model server
 // (tapedeck-model --policy kernel-tuner): real HTTP on loopback, real tool calls, real
-// compiles and timings. The demo streams the agent's progress and ends with what happened.
+// compiles and timings. The recorder sits between the two, as `tapedeck record` would, and
+// writes the run into a tape. The demo streams the agent's progress and ends with what
+// happened and `tapedeck info` of the tape.
 #include "commands.h"
 #include "exitcodes.h"
+#include "recordoptions.h"
+#include "tapeinfo.h"
+
+#include <tapedeck/recorder/recorder.h>
 
 #include <cerrno>
 #include <chrono>
@@ -32,7 +38,11 @@ namespace {
 // Agent-side exit codes of `tapedeck demo` beyond the shared ones (exitcodes.h).
 constexpr int kExitRunFailed = 1;
 
+constexpr const char *kDefaultTape = "demo.tape";
+
 struct DemoOptions {
+    std::string tape = kDefaultTape;
+    bool append = false;
     uint64_t seed = 1;
     int evaluations = 18;
     std::string workdir;
@@ -240,19 +250,27 @@ public:
                                   true);
             !e.empty())
             return fail(kExitRunFailed, e);
-        const std::string url = awaitListening(server);
-        if (url.empty())
+        const std::string modelUrl = awaitListening(server);
+        if (modelUrl.empty())
             return fail(kExitRunFailed, "tapedeck-model did not say where it listens: " + m_serverErr);
+        if (auto e = makeRoomForTape(); !e.empty())
+            return fail(kExitCannotWrite, e);
+        std::unique_ptr<recorder::Recorder> recorder = startRecording(modelUrl);
+        if (!recorder) {
+            cleanUp();
+            return commandExitCode();
+        }
 
         std::cout << "tapedeck demo: the reference agent tunes a real kernel against the scripted model\n"
                   << "  workspace: " << m_workdir.string() << " (a copy of " << workspace.string() << ")\n"
-                  << "  model:     " << url << " (tapedeck-model --policy kernel-tuner --seed " << m_opts.seed << ")\n"
+                  << "  model:     " << modelUrl << " (tapedeck-model --policy kernel-tuner --seed " << m_opts.seed << ")\n"
+                  << "  recording: " << recorder->tapePath() << " through " << recorder->baseUrl() << "\n"
                   << "  agent:     tapedeck-agent --api " << m_opts.api << ", a budget of " << m_opts.evaluations
                   << " benchmark evaluations\n\n"
                   << std::flush;
 
         std::vector<std::string> args = {agent->string(), "--api", m_opts.api, "--model", "kernel-tuner",
-                                         "--base-url", url, "--workdir", m_workdir.string(),
+                                         "--base-url", recorder->baseUrl(), "--workdir", m_workdir.string(),
                                          "--max-steps", std::to_string(20 * m_opts.evaluations + 40)};
         if (m_opts.compactAtTokens > 0) {
             args.push_back("--compact-at-tokens");
@@ -267,10 +285,18 @@ public:
         sigaction(SIGINT, &quiet, &previous);
         const int agentExit = runAgent(args);
         sigaction(SIGINT, &previous, nullptr);
+        const formats::Status recorded = recorder->finish("exit " + std::to_string(agentExit));
         server.stop();
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 
-        return report(agentExit, seconds);
+        const std::string tape = recorder->tapePath();
+        recorder.reset(); // closes the tape: its write-ahead log is folded in
+        const int reported = report(agentExit, seconds);
+        if (!recorded) {
+            std::cerr << "tapedeck demo: could not finish " << tape << ": " << recorded.error().message << "\n";
+            return kExitCannotWrite;
+        }
+        return printTape(tape) ? reported : kExitCannotOpen;
     }
 
 private:
@@ -279,6 +305,52 @@ private:
         std::cerr << "tapedeck demo: " << message << "\n";
         cleanUp();
         return code;
+    }
+
+    // The default tape is replaced run after run, as perf replaces perf.data: the one
+    // before is kept as demo.tape.old. A tape named with -o is never replaced.
+    std::string makeRoomForTape()
+    {
+        std::error_code ec;
+        if (m_opts.tape != kDefaultTape || m_opts.append || !fs::exists(m_opts.tape, ec))
+            return {};
+        for (const char *suffix : {"", "-wal", "-shm"}) {
+            const std::string from = m_opts.tape + suffix;
+            if (fs::exists(from, ec))
+                fs::rename(from, m_opts.tape + ".old" + suffix, ec);
+            if (ec)
+                return "cannot move " + from + " aside to " + m_opts.tape + ".old" + suffix + ": " + ec.message();
+        }
+        std::cout << "tapedeck demo: the previous " << m_opts.tape << " is now " << m_opts.tape << ".old\n";
+        return {};
+    }
+
+    std::unique_ptr<recorder::Recorder> startRecording(const std::string &modelUrl)
+    {
+        recorder::RecorderOptions options;
+        options.tapePath = m_opts.tape;
+        options.appendToExisting = m_opts.append;
+        options.upstreams = recorder::Upstreams::all(modelUrl);
+        options.run.name = "demo: kernel-tuning, seed " + std::to_string(m_opts.seed);
+        options.run.agent = "tapedeck-agent";
+        options.run.cwd = m_workdir.string();
+        options.run.labels = {{"task", "kernel-tuning"}, {"seed", m_opts.seed}, {"evaluations", m_opts.evaluations},
+                              {"api", m_opts.api}};
+        return startRecorder(std::move(options));
+    }
+
+    bool printTape(const std::string &path)
+    {
+        auto reader = formats::TapeReader::open(path);
+        if (!reader) {
+            std::cerr << "tapedeck demo: " << reader.error().message << "\n";
+            return false;
+        }
+        std::cout << "\n--- tapedeck info " << path << "\n";
+        const formats::Status printed = printTapeInfo(**reader, std::cout, false);
+        if (!printed)
+            std::cerr << "tapedeck demo: " << printed.error().message << "\n";
+        return bool(printed);
     }
 
     std::string prepareWorkdir(const fs::path &workspace)
@@ -417,6 +489,11 @@ void addDemoCommand(CLI::App &app)
     auto opts = std::make_shared<DemoOptions>();
     CLI::App *cmd = app.add_subcommand(
         "demo", "Run the reference agent live on the kernel-tuning task against the scripted model server");
+    cmd->add_option("-o,--output", opts->tape,
+                    "the tape to record the run into (the default one is replaced, the previous kept as "
+                    "demo.tape.old; another is refused if it exists, unless --append)")
+        ->capture_default_str();
+    cmd->add_flag("--append", opts->append, "add the run to the tape if it exists");
     cmd->add_option("--seed", opts->seed, "the kernel-tuner's seed (same seed, same choices)")->capture_default_str();
     cmd->add_option("--evals", opts->evaluations, "the agent's budget of benchmark evaluations")
         ->capture_default_str()
@@ -439,11 +516,12 @@ void addDemoCommand(CLI::App &app)
     cmd->add_option("--agent-bin", opts->agentBin, "the tapedeck-agent program (default: beside tapedeck)");
     cmd->footer("The agent reads TASK.md, proposes kernel versions, compiles and times them with the\n"
                 "system compiler, keeps the best and reports its speed-up: real tool calls on a copy of\n"
-                "samples/kernel-tuning. The synthetic 35-hour session is written by\n"
+                "samples/kernel-tuning. Every model call and tool result is recorded into the tape\n"
+                "(-o), whose summary ends the demo. The synthetic 35-hour session is written by\n"
                 "'tapedeck sample kernel-session -o FILE' and summarised by 'tapedeck info FILE'.\n"
                 "Exit codes: 0 the run finished with a speed-up; 1 the model server or the agent failed;\n"
-                "2 bad command line; 3 tapedeck-model, tapedeck-agent or the workspace not found;\n"
-                "5 the working directory could not be made.");
+                "2 bad command line; 3 tapedeck-model, tapedeck-agent, the workspace or the tape could not\n"
+                "be had; 5 the working directory or the tape could not be written.");
     cmd->callback([opts] { commandExitCode() = Demo(*opts).run(); });
 }
 

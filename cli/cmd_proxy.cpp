@@ -36,6 +36,7 @@ void addProxyCommand(CLI::App &app)
     struct Options {
         RecordCommandOptions record;
         std::string listen = "127.0.0.1:8788";
+        int64_t sessionIdleSeconds = 1800;
     };
     auto opts = std::make_shared<Options>();
     CLI::App *cmd = app.add_subcommand(
@@ -47,7 +48,14 @@ void addProxyCommand(CLI::App &app)
     cmd->add_option("--auth-token", opts->record.authToken,
                     "required to listen beyond loopback; clients put it first in the base URL "
                     "path (http://HOST:PORT/TOKEN)");
-    cmd->footer("Point the agent at the printed base URL (OPENAI_BASE_URL=URL/v1, "
+    cmd->add_option("--session-idle", opts->sessionIdleSeconds,
+                    "seconds of quiet after which calls that name no client session start a new run")
+        ->capture_default_str()
+        ->check(CLI::PositiveNumber);
+    cmd->footer("Each client session is a run of its own: the session a client names in a header\n"
+                "(Claude Code's x-claude-code-session-id, Codex's session_id), else one run per stretch of\n"
+                "calls without a pause of --session-idle seconds.\n"
+                "Point the agent at the printed base URL (OPENAI_BASE_URL=URL/v1, "
                 "ANTHROPIC_BASE_URL=URL, GOOGLE_GEMINI_BASE_URL=URL).\nStops on Ctrl-C or "
                 "SIGTERM, then prints a summary. Exit codes: 0 stopped cleanly, 2 bad options,\n"
                 "3 the tape cannot be created or the address cannot be bound.");
@@ -60,6 +68,8 @@ void addProxyCommand(CLI::App &app)
         }
         if (options.run.name.empty())
             options.run.name = "proxy";
+        options.runPerSession = true;
+        options.sessionIdleSeconds = opts->sessionIdleSeconds;
         std::unique_ptr<recorder::Recorder> recorder = startRecorder(std::move(options));
         if (!recorder)
             return;

@@ -19,5 +19,6 @@ void addSampleCommand(CLI::App &app);
 void addDemoCommand(CLI::App &app);
 void addRecordCommand(CLI::App &app);
 void addProxyCommand(CLI::App &app);
+void addMcpCommand(CLI::App &app);
 
 } // namespace tapedeck::cli

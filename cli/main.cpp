@@ -19,6 +19,7 @@ int main(int argc, char **argv)
                "Run 'tapedeck COMMAND --help' for the options of one command.");
     addRecordCommand(app);
     addProxyCommand(app);
+    addMcpCommand(app);
     addInfoCommand(app);
     addDumpCommand(app);
     addSearchCommand(app);

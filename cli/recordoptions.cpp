@@ -112,7 +112,10 @@ void printRecordSummary(const recorder::Recorder &recorder, int64_t wallUs)
         const auto bytes = std::filesystem::file_size(file, ec);
         size += ec ? 0 : static_cast<int64_t>(bytes);
     }
-    std::cerr << "\ntapedeck: recorded " << recorder.tapePath() << " (run " << recorder.run().value
+    const std::string runs = recorder.run().value != 0 ? "run " + std::to_string(recorder.run().value)
+                             : s.runs == 1                ? "1 run"
+                                                          : std::to_string(s.runs) + " runs";
+    std::cerr << "\ntapedeck: recorded " << recorder.tapePath() << " (" << runs
               << ", " << humanDuration(wallUs) << ", " << humanBytes(size)
               << ")\n"
               << "  model calls   " << withCommas(s.modelCalls) << " in " << s.threads

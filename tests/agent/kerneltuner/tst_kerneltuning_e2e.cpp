@@ -135,10 +135,12 @@ private Q_SLOTS:
     }
 
     // `tapedeck demo` with its defaults finds the programs in the build tree, runs, reports,
-    // and removes its temporary workspace.
+    // records the run into ./demo.tape (every tool call the agent made is in it), prints
+    // its info, and removes its temporary workspace.
     void demoRuns()
     {
-        const Run r = runProcess(QStringLiteral(TAPEDECK_BIN), {"demo"}, 240000);
+        QTemporaryDir here;
+        const Run r = runProcess(QStringLiteral(TAPEDECK_BIN), {"demo"}, 240000, here.path());
         QVERIFY2(r.exitCode == 0, qPrintable(r.describe()));
         QVERIFY2(r.out.contains("--- demo"), qPrintable(r.describe()));
         QVERIFY2(number(r.out, R"(best:\s+([0-9.]+)x)") > 1.0, qPrintable(r.describe()));
@@ -146,7 +148,27 @@ private Q_SLOTS:
         const auto m = QRegularExpression(R"(workspace:\s+(\S+) \(removed)").match(r.out);
         QVERIFY2(m.hasMatch(), qPrintable(r.describe()));
         QVERIFY(!QDir(m.captured(1)).exists());
-        QVERIFY2(number(r.out, R"(tool calls:\s+([0-9]+))") >= 40, qPrintable(r.describe()));
+        const double toolCalls = number(r.out, R"(tool calls:\s+([0-9]+))");
+        QVERIFY2(toolCalls >= 40, qPrintable(r.describe()));
+
+        QVERIFY2(r.out.contains("--- tapedeck info demo.tape"), qPrintable(r.describe()));
+        QCOMPARE(number(r.out, R"(\n  tool_call\s+([0-9]+))"), toolCalls);
+        QCOMPARE(number(r.out, R"(\n  tool_result\s+([0-9]+))"), toolCalls);
+        const Run verify = runProcess(QStringLiteral(TAPEDECK_BIN), {"verify", "demo.tape"}, 30000, here.path());
+        QVERIFY2(verify.exitCode == 0, qPrintable(verify.describe()));
+
+        // The next demo keeps this tape as demo.tape.old.
+        const Run again = runProcess(QStringLiteral(TAPEDECK_BIN), {"demo", "--evals", "2", "--think-ms", "0"},
+                                     120000, here.path());
+        QVERIFY2(again.exitCode == 0, qPrintable(again.describe()));
+        QVERIFY2(again.out.contains("is now demo.tape.old"), qPrintable(again.describe()));
+        QVERIFY(QFile::exists(here.filePath("demo.tape.old")));
+        QVERIFY(QFile::exists(here.filePath("demo.tape")));
+        // A tape named with -o is never replaced.
+        const Run named = runProcess(QStringLiteral(TAPEDECK_BIN), {"demo", "-o", "demo.tape.old"}, 30000,
+                                     here.path());
+        QCOMPARE(named.exitCode, 3);
+        QVERIFY2(named.err.contains("demo.tape.old"), qPrintable(named.describe()));
     }
 
     void demoKeepsAGivenWorkdir()
@@ -156,13 +178,14 @@ private Q_SLOTS:
         const QString workdir = dir.filePath("run");
         const Run r = runProcess(QStringLiteral(TAPEDECK_BIN),
                                  {"demo", "--evals", "4", "--think-ms", "0", "--api", "anthropic", "--workdir",
-                                  workdir},
+                                  workdir, "-o", dir.filePath("run.tape")},
                                  120000);
         QVERIFY2(r.exitCode == 0, qPrintable(r.describe()));
         QVERIFY(QFile::exists(QDir(workdir).filePath("best_kernel.c")));
         QVERIFY2(r.out.contains(workdir + " (kept)"), qPrintable(r.describe()));
         // A second run refuses the same, now non-empty, directory.
-        const Run again = runProcess(QStringLiteral(TAPEDECK_BIN), {"demo", "--workdir", workdir}, 30000);
+        const Run again = runProcess(QStringLiteral(TAPEDECK_BIN),
+                                     {"demo", "--workdir", workdir, "-o", dir.filePath("again.tape")}, 30000);
         QCOMPARE(again.exitCode, 5);
         QVERIFY2(again.err.contains("not empty"), qPrintable(again.describe()));
     }
