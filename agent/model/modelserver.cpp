@@ -254,6 +254,7 @@ private:
         ex.method = req.method;
         ex.path = req.target;
         ex.headers = loggedHeaders({req.headers.begin(), req.headers.end()});
+        ex.requestBytes = req.body;
         if (!req.body.empty()) {
             ex.body = json::parse(req.body, nullptr, false);
             if (ex.body.is_discarded())
@@ -268,6 +269,9 @@ private:
         route(req, res, pending);
         if (!pending->deferred) {
             ex.status = res.status;
+            // httplib compresses it later, when it writes it; an answer to HEAD has no body.
+            if (req.method != "HEAD")
+                ex.sentBytes = res.body;
             finish(*pending);
         }
     }
@@ -460,6 +464,7 @@ private:
             length, "application/json",
             [this, pending, text = std::move(text)](size_t, size_t, httplib::DataSink &sink) {
                 sink.write(text.data(), text.size() / 2);
+                pending->exchange.sentBytes = text.substr(0, text.size() / 2);
                 pending->exchange.error = "connection dropped after " +
                                           std::to_string(text.size() / 2) + " of " +
                                           std::to_string(text.size()) + " bytes";
@@ -493,6 +498,7 @@ private:
                         finish(*pending);
                         return false;
                     }
+                    pending->exchange.sentBytes += plan.chunks[i];
                 }
                 if (plan.dropAfterChunks) {
                     pending->exchange.error = "connection dropped after " +

@@ -38,6 +38,18 @@ bool isServerBookkeeping(const std::string &name)
 
 } // namespace
 
+std::string fnv1a64Hex(const std::string &bytes)
+{
+    uint64_t hash = 0xcbf29ce484222325ULL;
+    for (const unsigned char c : bytes) {
+        hash ^= c;
+        hash *= 0x100000001b3ULL;
+    }
+    char text[17];
+    std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(hash));
+    return text;
+}
+
 std::string maskSecret(const std::string &value)
 {
     std::string scheme;
@@ -81,6 +93,8 @@ void RequestLog::write(const Exchange &exchange)
         response["sse_events"] = exchange.sseEvents;
     else if (!exchange.responseBody.is_null())
         response["body"] = exchange.responseBody;
+    response["sent_size"] = exchange.sentBytes.size();
+    response["sent_fnv1a64"] = fnv1a64Hex(exchange.sentBytes);
     if (!exchange.error.empty())
         response["error"] = exchange.error;
     json line = {
@@ -89,6 +103,10 @@ void RequestLog::write(const Exchange &exchange)
         {"ms", exchange.ms}};
     if (!exchange.body.is_null())
         line["body"] = exchange.body;
+    if (!exchange.requestBytes.empty()) {
+        line["body_size"] = exchange.requestBytes.size();
+        line["body_fnv1a64"] = fnv1a64Hex(exchange.requestBytes);
+    }
 
     std::lock_guard lock(m_mutex);
     if (m_file.is_open()) {

@@ -4,7 +4,12 @@
 //
 // Log line members: seq, ts (UTC, ISO 8601), method, path (with its query), headers (the
 // client's, secrets masked as "sk-a***(len=N)"), body (JSON when it parsed, else the
-// text), response {status, decision, body | sse_events, error?}, ms.
+// text), body_size and body_fnv1a64 (of the exact request bytes, when there was a body),
+// response {status, decision, body | sse_events, sent_size, sent_fnv1a64, error?}, ms.
+// sent_* digest the response body bytes the server wrote (before any content-encoding
+// httplib applies; for a cut answer, the part written), so that a test can check a proxy's
+// copy byte for byte. The digest is FNV-1a 64 as 16 hex digits: easy to recompute anywhere,
+// and a check of equality, not of integrity.
 // Thread-safe: requests are served from several threads.
 #pragma once
 
@@ -36,8 +41,13 @@ struct Exchange {
     std::vector<std::string> sseEvents; // a streamed answer's event names (or data when unnamed)
     bool streamed = false;
     std::string error; // the message of an error answer
+    std::string requestBytes; // the request body as received (httplib decodes gzip and br)
+    std::string sentBytes;    // the response body bytes written, see sent_* above
     int64_t ms = 0;
 };
+
+// FNV-1a 64 of `bytes`, 16 lowercase hex digits.
+std::string fnv1a64Hex(const std::string &bytes);
 
 // "sk-ant-abc..." -> "sk-a***(len=17)"; "Bearer sk-..." keeps the scheme.
 std::string maskSecret(const std::string &value);

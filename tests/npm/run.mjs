@@ -1,7 +1,8 @@
 // Runs one of the test files here after checking that the official clients are installed,
 // so that a missing install is one clear message instead of an import error.
 //   node tests/npm/run.mjs openai.test.mjs
-// Needs TAPEDECK_MODEL_BIN: the tapedeck-model binary to test.
+// Needs TAPEDECK_MODEL_BIN: the tapedeck-model binary to test; the record-* files also
+// TAPEDECK_BIN, the tapedeck binary.
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -21,5 +22,9 @@ const file = process.argv[2];
 if (!file) {
   console.error('usage: node run.mjs TEST_FILE.mjs');
   process.exit(2);
+}
+if (file.startsWith('record-') && (!process.env.TAPEDECK_BIN || !existsSync(process.env.TAPEDECK_BIN))) {
+  console.error('TAPEDECK_BIN must name the tapedeck binary for the record-* tests (ctest sets it)');
+  process.exit(1);
 }
 await import(pathToFileURL(join(here, file)).href);
