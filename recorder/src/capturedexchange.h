@@ -1,5 +1,6 @@
 // One request and its answer as the proxy saw them, handed from the server's threads to the
-// writer thread. Headers are already redacted; bodies are the exact bytes.
+// writer thread. Headers and the request body are already redacted; the response body is
+// the exact bytes, redacted by the writer once it has assembled the answer from them.
 #pragma once
 
 #include "mcpcall.h"

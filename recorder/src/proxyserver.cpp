@@ -251,6 +251,13 @@ void ProxyServer::Impl::handle(const httplib::Request &req, httplib::Response &r
     upstreamRequest.body = std::move(const_cast<std::string &>(req.body));
     upstreamRequest.timeoutSeconds = timeoutSeconds;
     upstreamRequest.headers = requestHeaders;
+    if (redactor.hasPatterns()) {
+        // A compressed answer could not be redacted: ask for it plain, which every server
+        // must accept. The tape still shows the header as the client sent it.
+        std::erase_if(upstreamRequest.headers,
+                      [](const auto &header) { return lowercase(header.first) == "accept-encoding"; });
+        upstreamRequest.headers.emplace_back("Accept-Encoding", "identity");
+    }
 
     std::shared_ptr<UpstreamTransfer> transfer = UpstreamTransfer::start(std::move(upstreamRequest));
     if (transfer->status() == 0) {
@@ -316,10 +323,10 @@ void ProxyServer::Impl::handle(const httplib::Request &req, httplib::Response &r
         const int64_t at = nowUs();
         if (shared->firstByteUs == 0)
             shared->firstByteUs = at;
-        const std::string recorded = redactor.text(piece);
-        shared->wire.responseBody += recorded;
+        // Kept as it came: the writer redacts the whole body (stepbuilder.h).
+        shared->wire.responseBody += piece;
         if (shared->streamed)
-            shared->wire.chunks.push_back({static_cast<uint32_t>(recorded.size()), at});
+            shared->wire.chunks.push_back({static_cast<uint32_t>(piece.size()), at});
         return out.write(piece.data(), piece.size());
     };
 

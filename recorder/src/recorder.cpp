@@ -85,7 +85,8 @@ formats::Result<std::unique_ptr<Recorder>> Recorder::start(RecorderOptions optio
             return runId.error();
         firstRun = impl->run = *runId;
     }
-    impl->writer = std::make_unique<RecordingWriter>(std::move(*writer), firstRun, std::move(grouping));
+    impl->writer = std::make_unique<RecordingWriter>(std::move(*writer), firstRun, std::move(grouping),
+                                                      *redactor);
 
     RecordingWriter *sink = impl->writer.get();
     impl->server = std::make_unique<ProxyServer>(

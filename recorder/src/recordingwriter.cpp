@@ -55,8 +55,9 @@ std::string threadLabel(const formats::wire::Request &request, size_t threadNumb
 } // namespace
 
 RecordingWriter::RecordingWriter(std::unique_ptr<formats::TapeWriter> writer,
-                                 std::optional<formats::RunId> firstRun, RunGrouping grouping)
-    : m_writer(std::move(writer)), m_grouping(std::move(grouping))
+                                 std::optional<formats::RunId> firstRun, RunGrouping grouping,
+                                 Redactor redactor)
+    : m_writer(std::move(writer)), m_grouping(std::move(grouping)), m_redactor(std::move(redactor))
 {
     if (firstRun) {
         formats::Result<formats::BranchId> branch = m_writer->mainBranch(*firstRun);
@@ -231,17 +232,17 @@ void RecordingWriter::record(CapturedExchange &exchange)
         recordModelCall(*run, exchange);
         return;
     }
-    Step step = buildHttpExchange(std::move(exchange));
+    Step step = buildHttpExchange(std::move(exchange), m_redactor);
     step.thread = otherTrafficThread(*run);
     appendOne(std::move(step));
 }
 
 void RecordingWriter::recordModelCall(RunRecording &run, CapturedExchange &exchange)
 {
-    formats::Result<ModelCallSteps> built = buildModelCall(exchange);
+    formats::Result<ModelCallSteps> built = buildModelCall(exchange, m_redactor);
     if (!built) {
         // Not the API's JSON: kept as what it is, with the reason.
-        Step step = buildHttpExchange(std::move(exchange));
+        Step step = buildHttpExchange(std::move(exchange), m_redactor);
         step.payload["problem"] = "not recorded as a model call: " + built.error().message;
         step.thread = otherTrafficThread(run);
         appendOne(std::move(step));

@@ -10,6 +10,7 @@
 #include "capturedexchange.h"
 #include "conversationtracker.h"
 #include "mcprecording.h"
+#include "redactor.h"
 
 #include <tapedeck/formats/tape.h>
 #include <tapedeck/recorder/recorder.h>
@@ -39,7 +40,7 @@ public:
     // `firstRun` is the run begun already (always when not per session), recorded into
     // until a session asks for another.
     RecordingWriter(std::unique_ptr<formats::TapeWriter> writer, std::optional<formats::RunId> firstRun,
-                    RunGrouping grouping);
+                    RunGrouping grouping, Redactor redactor);
     ~RecordingWriter();
 
     void submit(CapturedExchange exchange);
@@ -73,6 +74,7 @@ private:
 
     std::unique_ptr<formats::TapeWriter> m_writer;
     RunGrouping m_grouping;
+    Redactor m_redactor; // for the answers a stream assembles
     // Writer thread only: the runs by session key ("" for the anonymous session, and for
     // everything when not per session), and every run begun, to end at finish().
     std::map<std::string, std::unique_ptr<RunRecording>> m_runs;

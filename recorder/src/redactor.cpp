@@ -68,25 +68,66 @@ nlohmann::json Redactor::headers(const std::vector<std::pair<std::string, std::s
 
 std::string Redactor::text(const std::string &input) const
 {
+    std::vector<formats::StreamChunk> none;
+    return text(input, none);
+}
+
+std::string Redactor::text(const std::string &body, std::vector<formats::StreamChunk> &chunks) const
+{
     if (m_patterns.empty())
-        return input;
-    std::string current = input;
+        return body;
+    // Where each chunk ends in the current text; moved along with every replacement.
+    std::vector<size_t> ends;
+    size_t offset = 0;
+    for (const formats::StreamChunk &chunk : chunks)
+        ends.push_back(offset += chunk.length);
+
+    std::string current = body;
     for (const std::regex &pattern : m_patterns) {
         std::string next;
-        auto begin = std::sregex_iterator(current.begin(), current.end(), pattern);
         size_t last = 0;
-        for (auto it = begin; it != std::sregex_iterator(); ++it) {
+        size_t endIndex = 0;
+        // Ends up to `upTo` in `current` are unchanged text: they move by the growth so far.
+        auto carryEnds = [&](size_t upTo, size_t to) {
+            for (; endIndex < ends.size() && ends[endIndex] <= upTo; ++endIndex)
+                ends[endIndex] = to == std::string::npos ? next.size() - (upTo - ends[endIndex])
+                                                         : to;
+        };
+        for (auto it = std::sregex_iterator(current.begin(), current.end(), pattern);
+             it != std::sregex_iterator(); ++it) {
             const auto &match = *it;
             if (match.length(0) == 0)
                 continue;
-            next.append(current, last, static_cast<size_t>(match.position(0)) - last);
+            const size_t start = static_cast<size_t>(match.position(0));
+            const size_t stop = start + static_cast<size_t>(match.length(0));
+            next.append(current, last, start - last);
+            carryEnds(start, std::string::npos);
             next += placeholderFor(match.str(0));
-            last = static_cast<size_t>(match.position(0) + match.length(0));
+            carryEnds(stop - 1, next.size()); // a chunk that ends inside the match keeps it all
+            last = stop;
         }
         next.append(current, last, std::string::npos);
+        carryEnds(current.size(), std::string::npos);
         current = std::move(next);
     }
+    size_t previous = 0;
+    for (size_t i = 0; i < chunks.size(); ++i) {
+        chunks[i].length = static_cast<uint32_t>(ends[i] - previous);
+        previous = ends[i];
+    }
     return current;
+}
+
+void Redactor::strings(nlohmann::json &value) const
+{
+    if (m_patterns.empty())
+        return;
+    if (value.is_string()) {
+        value = text(value.get_ref<const std::string &>());
+    } else if (value.is_structured()) {
+        for (nlohmann::json &item : value)
+            strings(item);
+    }
 }
 
 } // namespace tapedeck::recorder

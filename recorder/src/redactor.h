@@ -26,6 +26,12 @@ public:
     nlohmann::json headers(const std::vector<std::pair<std::string, std::string>> &headers) const;
     // `text` with every match of every pattern replaced by its placeholder.
     std::string text(const std::string &text) const;
+    // The same for a body that arrived in pieces: `chunks` (whose lengths sum to the body's)
+    // are re-cut to the redacted body, a placeholder going to the piece its match began in.
+    // Redacting the whole body, not each piece, catches a secret that a read split in two.
+    std::string text(const std::string &body, std::vector<formats::StreamChunk> &chunks) const;
+    // Every string in `value` (not the keys), redacted in place.
+    void strings(nlohmann::json &value) const;
     bool hasPatterns() const { return !m_patterns.empty(); }
 
 private:

@@ -73,6 +73,15 @@ std::optional<fw::Response> assembleJsonArrayStream(const json &array, std::stri
     return assembler.response();
 }
 
+// The response body is redacted here, whole, once the answer has been assembled from it: a
+// secret split over two network reads is caught, and one split over two stream events is
+// caught in the assembled answer (the wire bytes then hold its two halves).
+void redactResponse(formats::WireExchange &wire, const Redactor &redactor)
+{
+    if (redactor.hasPatterns())
+        wire.responseBody = redactor.text(wire.responseBody, wire.chunks);
+}
+
 } // namespace
 
 std::optional<std::string> decodedResponseBody(const CapturedExchange &exchange)
@@ -81,7 +90,7 @@ std::optional<std::string> decodedResponseBody(const CapturedExchange &exchange)
                          exchange.wire.responseBody);
 }
 
-formats::Result<ModelCallSteps> buildModelCall(CapturedExchange &exchange)
+formats::Result<ModelCallSteps> buildModelCall(CapturedExchange &exchange, const Redactor &redactor)
 {
     const fw::Api api = *exchange.api;
     json body = json::parse(exchange.wire.requestBody, nullptr, false);
@@ -151,6 +160,12 @@ formats::Result<ModelCallSteps> buildModelCall(CapturedExchange &exchange)
     }
 
     if (out.response) {
+        if (redactor.hasPatterns()) {
+            out.response->text = redactor.text(out.response->text);
+            out.response->thinking = redactor.text(out.response->thinking);
+            for (fw::ToolCall &toolCall : out.response->toolCalls)
+                redactor.strings(toolCall.arguments);
+        }
         call.usage = out.response->usage;
         call.payload = fw::renderResponse(api, *out.response);
     } else if (responseText) {
@@ -167,6 +182,7 @@ formats::Result<ModelCallSteps> buildModelCall(CapturedExchange &exchange)
         call.payload["tapedeck_problem"] = problem;
     }
     call.wire = std::move(exchange.wire);
+    redactResponse(*call.wire, redactor);
 
     if (out.response && call.status == StepStatus::Ok) {
         for (const fw::ToolCall &toolCall : out.response->toolCalls) {
@@ -183,7 +199,7 @@ formats::Result<ModelCallSteps> buildModelCall(CapturedExchange &exchange)
     return out;
 }
 
-Step buildHttpExchange(CapturedExchange &&exchange)
+Step buildHttpExchange(CapturedExchange &&exchange, const Redactor &redactor)
 {
     Step step;
     step.kind = StepKind::HttpExchange;
@@ -197,6 +213,7 @@ Step buildHttpExchange(CapturedExchange &&exchange)
     if (!exchange.failure.empty())
         step.payload["problem"] = exchange.failure;
     step.wire = std::move(exchange.wire);
+    redactResponse(*step.wire, redactor);
     return step;
 }
 

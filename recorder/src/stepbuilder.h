@@ -4,6 +4,7 @@
 
 #include "capturedexchange.h"
 #include "conversationtracker.h"
+#include "redactor.h"
 
 #include <tapedeck/formats/tape.h>
 #include <tapedeck/formats/wire.h>
@@ -23,10 +24,12 @@ struct ModelCallSteps {
 // A model call's steps. The exchange's wire moves into the call's step (its bodies can be
 // tens of megabytes: they are not copied). An error when the request body is not that
 // API's JSON; the exchange is then left as it was, to be recorded as a plain http_exchange.
-formats::Result<ModelCallSteps> buildModelCall(CapturedExchange &exchange);
+// The answer's text, thinking and tool arguments go through `redactor`: a streamed answer
+// can split a secret over several events, where the wire bytes never hold it whole.
+formats::Result<ModelCallSteps> buildModelCall(CapturedExchange &exchange, const Redactor &redactor);
 
 // Anything that crossed the proxy and is not a model call. Takes the exchange's wire.
-formats::Step buildHttpExchange(CapturedExchange &&exchange);
+formats::Step buildHttpExchange(CapturedExchange &&exchange, const Redactor &redactor);
 
 // The upstream could not be reached (or failed before answering): an error step carrying
 // what the agent received instead (the proxy's 502). Takes the exchange's wire.

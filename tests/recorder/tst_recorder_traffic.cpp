@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -149,7 +150,11 @@ std::string mb(size_t bytes)
 // breakages the scripted model server does not act out. Serves until destroyed.
 class RawUpstream {
 public:
-    explicit RawUpstream(std::string answer) : m_answer(std::move(answer))
+    explicit RawUpstream(std::string answer) : RawUpstream(std::vector<std::string>{std::move(answer)}) {}
+    // The answer sent piece by piece, with a pause before each after the first, so that
+    // the proxy reads them apart.
+    explicit RawUpstream(std::vector<std::string> pieces, std::chrono::milliseconds pause = {})
+        : m_pieces(std::move(pieces)), m_pause(pause)
     {
         m_listener = ::socket(AF_INET, SOCK_STREAM, 0);
         sockaddr_in address{};
@@ -181,15 +186,25 @@ private:
             if (connection < 0)
                 return;
             readRequest(connection);
-            size_t sent = 0;
-            while (sent < m_answer.size()) {
-                const ssize_t n = ::send(connection, m_answer.data() + sent, m_answer.size() - sent, MSG_NOSIGNAL);
-                if (n <= 0)
+            for (size_t i = 0; i < m_pieces.size(); ++i) {
+                if (i > 0)
+                    std::this_thread::sleep_for(m_pause);
+                if (!sendAll(connection, m_pieces[i]))
                     break;
-                sent += static_cast<size_t>(n);
             }
             ::close(connection);
         }
+    }
+    static bool sendAll(int connection, const std::string &bytes)
+    {
+        size_t sent = 0;
+        while (sent < bytes.size()) {
+            const ssize_t n = ::send(connection, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+            if (n <= 0)
+                return false;
+            sent += static_cast<size_t>(n);
+        }
+        return true;
     }
     // Headers, then as many body bytes as their content-length says.
     static void readRequest(int connection)
@@ -214,7 +229,8 @@ private:
         }
     }
 
-    std::string m_answer;
+    std::vector<std::string> m_pieces;
+    std::chrono::milliseconds m_pause;
     int m_listener = -1;
     int m_port = 0;
     std::atomic<bool> m_stopping{false};
@@ -507,6 +523,61 @@ private Q_SLOTS:
         QCOMPARE(call.wire->responseBody, reply.body);
         QVERIFY2(!problemOf(call).empty(), "the step does not say the stream broke off");
         QVERIFY2(call.payload.dump().find("Hello") != std::string::npos, call.payload.dump().c_str());
+        QCOMPARE(proxy.stop(), 0);
+    }
+
+    // --redact on a stream: a secret that two network reads split, and one that two stream
+    // events split, stay out of the tape's wire bytes and out of the assembled answer. The
+    // client still gets every byte as the upstream sent it, and the recorded chunks still
+    // add up to the recorded body.
+    void redactionAcrossReads()
+    {
+        auto event = [](const std::string &text) {
+            return "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"model\":\"gpt-4o\","
+                   "\"choices\":[{\"index\":0,\"delta\":{\"content\":\"" + text +
+                   "\"},\"finish_reason\":null}]}\n\n";
+        };
+        const std::string readSplit = event("your ticket-9981 is open");
+        const size_t cut = readSplit.find("ticket-99") + 9;
+        const std::string end = "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"model\":\"gpt-4o\","
+                                "\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n"
+                                "data: [DONE]\n\n";
+        const std::vector<std::string> pieces = {
+            "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n" +
+                readSplit.substr(0, cut),
+            readSplit.substr(cut) + event(", and ticket-12"), event("34 too.") + end};
+        RawUpstream upstream(pieces, std::chrono::milliseconds(150));
+        QTemporaryDir dir;
+        const QString tape = dir.filePath("run.tape");
+        ProxyProcess proxy(tape, QString::fromStdString(upstream.url()), {"--redact", "ticket-[0-9]+"});
+        QVERIFY(proxy.port() > 0);
+
+        const HttpReply reply = httpPost(proxy.url("/v1/chat/completions"), chatBody("my tickets?", true));
+        QCOMPARE(reply.status, 200L);
+        QCOMPARE(reply.body, readSplit + event(", and ticket-12") + event("34 too.") + end);
+
+        const std::vector<formats::Step> steps = stepsOnceThere(tape, 1);
+        QCOMPARE(steps.size(), size_t(1));
+        const formats::Step &call = steps[0];
+        QCOMPARE(call.kind, formats::StepKind::ModelCall);
+        QCOMPARE(call.status, formats::StepStatus::Ok);
+        const std::string &body = call.wire->responseBody;
+        QVERIFY2(body.find("ticket-9981") == std::string::npos, body.c_str());
+        QVERIFY2(body.find("<redacted:") != std::string::npos, body.c_str());
+        QVERIFY2(call.wire->chunks.size() >= 2, "the pieces were not read apart");
+        size_t chunked = 0;
+        for (const formats::StreamChunk &chunk : call.wire->chunks)
+            chunked += chunk.length;
+        QCOMPARE(chunked, body.size());
+        // The placeholder went with the piece the secret began in.
+        const size_t first = call.wire->chunks[0].length;
+        QVERIFY2(body.substr(0, first).find("<redacted:") != std::string::npos, body.substr(0, first).c_str());
+
+        const std::string answer = call.payload.dump();
+        QVERIFY2(answer.find("ticket-9981") == std::string::npos, answer.c_str());
+        QVERIFY2(answer.find("ticket-1234") == std::string::npos, answer.c_str());
+        QVERIFY2(answer.find("34 too") == std::string::npos, answer.c_str());
+        QVERIFY2(answer.find("<redacted:") != std::string::npos, answer.c_str());
         QCOMPARE(proxy.stop(), 0);
     }
 
