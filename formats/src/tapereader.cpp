@@ -366,7 +366,7 @@ Result<std::vector<StepSummary>> TapeReader::stepSummaries(StepIndex first, int6
     return out;
 }
 
-Result<Step> TapeReader::step(StepIndex index) const
+Result<Step> TapeReader::step(StepIndex index, Detail detail) const
 {
     auto summary = stepSummary(index);
     if (!summary)
@@ -397,6 +397,8 @@ Result<Step> TapeReader::step(StepIndex index) const
     s.callId = d.text(0);
     int64_t messages = d.int64(1), params = d.int64(2), payload = d.int64(3);
     d.reset();
+    if (detail == Detail::WireOnly)
+        messages = params = payload = 0;
 
     if (messages) {
         auto packed = m_impl->blob(messages);

@@ -173,6 +173,10 @@ formats::Status ProxyServer::start(const std::string &host, int port)
                               "cannot listen on " + host + ":" + std::to_string(port) +
                                   " (is the address in use, or not one of this machine's?)"};
     d.thread = std::thread([&d] { d.server.listen_after_bind(); });
+    // httplib's stop() before its loop has begun is lost, and the loop would then run for
+    // ever (`tapedeck record -- no-such-command` stops at once): wait until it is listening.
+    while (!d.server.is_running())
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
     return formats::Status::success();
 }
 

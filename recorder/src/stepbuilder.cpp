@@ -19,21 +19,6 @@ std::string headerValue(const json &headers, const char *name)
     return {};
 }
 
-// The member of a request body that holds the conversation, per API.
-const char *conversationMember(fw::Api api)
-{
-    switch (api) {
-    case fw::Api::OpenAIChat:
-    case fw::Api::AnthropicMessages:
-        return "messages";
-    case fw::Api::OpenAIResponses:
-        return "input";
-    case fw::Api::Gemini:
-        return "contents";
-    }
-    return "messages";
-}
-
 bool isEventStream(const CapturedExchange &exchange)
 {
     return headerValue(exchange.wire.responseHeaders, "content-type").find("text/event-stream") !=
@@ -118,7 +103,7 @@ formats::Result<ModelCallSteps> buildModelCall(CapturedExchange &exchange, const
     // The request as the client wrote it: its conversation one message per entry (so each
     // is stored once across the run), everything else as the parameters. Moved, not
     // copied: a body can be tens of megabytes.
-    const char *member = conversationMember(api);
+    const char *member = fw::conversationMember(api);
     json params = std::move(body);
     if (params.contains(member)) {
         json &conversation = params[member];

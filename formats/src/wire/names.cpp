@@ -20,6 +20,19 @@ std::optional<Api> apiFromName(std::string_view name) {
     return std::nullopt;
 }
 
+const char *conversationMember(Api api) {
+    switch (api) {
+    case Api::OpenAIChat:
+    case Api::AnthropicMessages:
+        return "messages";
+    case Api::OpenAIResponses:
+        return "input";
+    case Api::Gemini:
+        return "contents";
+    }
+    return "messages";
+}
+
 const char *roleName(Role role) {
     switch (role) {
     case Role::System: return "system";

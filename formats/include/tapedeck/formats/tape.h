@@ -359,8 +359,11 @@ public:
     Result<StepSummary> stepSummary(StepIndex index) const;
     // Summaries of steps first .. first+count-1 (fewer at the end of the tape).
     Result<std::vector<StepSummary>> stepSummaries(StepIndex first, int64_t count) const;
-    // Decodes a whole step: payload, request, wire bytes.
-    Result<Step> step(StepIndex index) const;
+    // Decodes a whole step: payload, request, wire bytes. With WireOnly, the step's
+    // summary fields and its wire bytes, without the normalized request and payload (what
+    // replay needs: far cheaper for a model call whose request holds hundreds of messages).
+    enum class Detail { Everything, WireOnly };
+    Result<Step> step(StepIndex index, Detail detail = Detail::Everything) const;
     // Calls `visit` for each step in order until it returns false. Stops at the first
     // step that cannot be decoded and returns its error.
     Status forEachStep(const std::function<bool(const Step &)> &visit) const;

@@ -36,6 +36,9 @@ enum class Api {
 // "openai-chat", "openai-responses", "anthropic-messages", "gemini".
 const char *apiName(Api api);
 std::optional<Api> apiFromName(std::string_view name);
+// The member of a request body that holds the conversation: "messages" (Chat Completions,
+// Anthropic), "input" (Responses) or "contents" (Gemini).
+const char *conversationMember(Api api);
 
 // The API a model-call request path speaks, from its path and query as the client sent
 // it; with or without a "/v1" (or "/v1beta") prefix, any query string ignored
