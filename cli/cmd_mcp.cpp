@@ -6,10 +6,13 @@
 //   of code writes MCP steps whichever way they come;
 // - else, when TAPEDECK_PROXY_URL is set (`tapedeck record` sets it for the agent it runs,
 //   and the agent passes it on to the servers it starts): into the run that recorder makes.
+// With --replay FILE it starts no server: it answers in the server's place from a tape
+// (mcpreplay.h).
 #include "childprocess.h"
 #include "commands.h"
 #include "exitcodes.h"
 #include "mcprelay.h"
+#include "mcpreplay.h"
 #include "mcpreporter.h"
 #include "recordoptions.h"
 
@@ -22,6 +25,7 @@
 #include <filesystem>
 #include <iostream>
 #include <iterator>
+#include <optional>
 #include <set>
 
 namespace tapedeck::cli {
@@ -67,6 +71,30 @@ std::string serverName(const std::vector<std::string> &command)
     return name.empty() ? command.front() : name;
 }
 
+// --replay: answers from the tape in the server's place until the client's input ends.
+// `server` picks the recorded server (empty: the run's only one).
+int replayMcp(const std::string &tape, std::optional<formats::RunId> run, const std::string &server)
+{
+    replayer::ToolReplaySelection selection;
+    selection.source = replayer::ToolReplaySelection::Source::Mcp;
+    selection.run = run;
+    selection.server = server;
+    formats::Result<replayer::ToolReplay> replay = replayer::ToolReplay::load(tape, selection);
+    if (!replay)
+        return reportError(replay.error());
+    std::cerr << "tapedeck: answering as " << replay->description() << " ("
+              << replay->recordedCount() << " recorded tool results); no server is started\n";
+    // A client that goes away ends the replay like the end of its input.
+    std::signal(SIGPIPE, SIG_IGN);
+    McpReplayServer replayServer(std::move(*replay), std::cin, std::cout, std::cerr);
+    replayServer.serve();
+    if (replayServer.misses() == 0)
+        return kExitOk;
+    std::cerr << "tapedeck: " << replayServer.misses() << " of " << replayServer.toolCalls()
+              << " tool calls were not on the tape\n";
+    return kExitCheckFailed;
+}
+
 } // namespace
 
 void addMcpCommand(CLI::App &app)
@@ -76,6 +104,9 @@ void addMcpCommand(CLI::App &app)
         std::string runName;
         std::vector<std::string> redactPatterns;
         std::vector<std::string> server;
+        std::string replay;
+        int64_t replayRun = 0;
+        std::string replayServer;
     };
     auto opts = std::make_shared<Options>();
     CLI::App *cmd = app.add_subcommand(
@@ -90,8 +121,25 @@ void addMcpCommand(CLI::App &app)
         "--redact", opts->redactPatterns,
         "with -o: a regular expression; matching text is stored as a stable placeholder "
         "(repeatable; under `tapedeck record`, its own --redact applies)");
-    cmd->add_option("SERVER", opts->server, "the MCP server's command and its arguments, after --")
-        ->required();
+    CLI::Option *replay = cmd->add_option(
+        "--replay", opts->replay,
+        "answer from this tape instead: start no server, answer tools/list and tools/call with "
+        "what was recorded, and a call not recorded with those arguments with an error");
+    replay->type_name("FILE");
+    replay->excludes("-o")->excludes("--run-name")->excludes("--redact");
+    cmd->add_option("--run", opts->replayRun,
+                    "with --replay: the run to answer from (default: the tape's last run)")
+        ->type_name("R")
+        ->check(CLI::PositiveNumber)
+        ->needs(replay);
+    cmd->add_option("--server", opts->replayServer,
+                    "with --replay: the recorded server to answer as, by the name in its thread's "
+                    "label \"mcp: NAME\" (default: named after SERVER, else the run's only one)")
+        ->type_name("NAME")
+        ->needs(replay);
+    cmd->add_option("SERVER", opts->server,
+                    "the MCP server's command and its arguments, after -- (with --replay: only "
+                    "used to pick the recorded server)");
     cmd->footer(
         "Put it in front of the server's command in the agent's MCP configuration, e.g.\n"
         "  {\"command\": \"tapedeck\", \"args\": [\"mcp\", \"--\", \"npx\", \"-y\",\n"
@@ -104,13 +152,38 @@ void addMcpCommand(CLI::App &app)
         "  tapedeck mcp -o tools.tape -- npx -y @modelcontextprotocol/server-filesystem /work\n"
         "Messages pass through byte for byte; the server's stderr is tapedeck's. Exit status:\n"
         "the server's; 2 for a bad command line or a server that cannot be started, 3 when the\n"
-        "tape cannot be created.");
+        "tape cannot be created.\n"
+        "\n"
+        "Replay, with no server and no side effect (the same configuration, --replay added):\n"
+        "  tapedeck mcp --replay tools.tape -- npx @modelcontextprotocol/server-filesystem /work\n"
+        "answers each tools/call with the recorded answer of the next unused call of that tool\n"
+        "with equal arguments, in recorded order, and ends with the client's input. Exit\n"
+        "status: 0; 1 when a call was not on the tape, or the run or server asked for is not;\n"
+        "2 when the run recorded several servers and none was named; 3 when the tape cannot be\n"
+        "read.");
     cmd->callback([cmd, opts] {
+        if (opts->server.empty() && opts->replay.empty()) {
+            std::cerr
+                << "tapedeck: SERVER is required: put the server's command after --, as in: "
+                   "tapedeck mcp -o T -- npx -y @modelcontextprotocol/server-filesystem DIR\n";
+            commandExitCode() = kExitUsage;
+            return;
+        }
         const std::vector<std::string> rest = cmd->remaining();
-        if (std::find(rest.begin(), rest.end(), "--") == rest.end()) {
+        if (!opts->server.empty() && std::find(rest.begin(), rest.end(), "--") == rest.end()) {
             std::cerr << "tapedeck: put the server's command after --, as in: tapedeck mcp -o T -- "
                          "npx -y @modelcontextprotocol/server-filesystem DIR\n";
             commandExitCode() = kExitUsage;
+            return;
+        }
+        if (!opts->replay.empty()) {
+            const std::string server = !opts->replayServer.empty() ? opts->replayServer
+                                       : opts->server.empty()      ? std::string()
+                                                                   : serverName(opts->server);
+            commandExitCode() = replayMcp(
+                opts->replay,
+                opts->replayRun > 0 ? std::optional(formats::RunId(opts->replayRun)) : std::nullopt,
+                server);
             return;
         }
         const char *proxyUrl = std::getenv("TAPEDECK_PROXY_URL");

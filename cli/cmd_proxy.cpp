@@ -1,3 +1,4 @@
+#include "agentenvironment.h"
 #include "commands.h"
 #include "exitcodes.h"
 #include "recordoptions.h"
@@ -13,21 +14,6 @@ namespace {
 
 volatile std::sig_atomic_t g_stop = 0;
 void requestStop(int) { g_stop = 1; }
-
-bool parseListen(const std::string &listen, std::string &host, int &port)
-{
-    const size_t colon = listen.rfind(':');
-    if (colon == std::string::npos)
-        return false;
-    host = listen.substr(0, colon);
-    try {
-        size_t used = 0;
-        port = std::stoi(listen.substr(colon + 1), &used);
-        return used == listen.size() - colon - 1 && port >= 0 && port <= 65535 && !host.empty();
-    } catch (const std::exception &) {
-        return false;
-    }
-}
 
 } // namespace
 
@@ -61,7 +47,7 @@ void addProxyCommand(CLI::App &app)
                 "3 the tape cannot be created or the address cannot be bound.");
     cmd->callback([opts] {
         recorder::RecorderOptions options = recorderOptions(opts->record);
-        if (!parseListen(opts->listen, options.listenHost, options.listenPort)) {
+        if (!parseListenAddress(opts->listen, options.listenHost, options.listenPort)) {
             std::cerr << "tapedeck: --listen '" << opts->listen << "' is not HOST:PORT\n";
             commandExitCode() = kExitUsage;
             return;

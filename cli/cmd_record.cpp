@@ -1,3 +1,4 @@
+#include "agentenvironment.h"
 #include "childprocess.h"
 #include "commands.h"
 #include "exitcodes.h"
@@ -10,20 +11,14 @@ namespace tapedeck::cli {
 
 namespace {
 
-// The variables agents read their model API's base URL from, all pointing at the proxy.
-std::map<std::string, std::string> baseUrlEnvironment(const recorder::Recorder &recorder)
+// The base URLs point at the proxy; `tapedeck mcp` finds the run through the others.
+std::map<std::string, std::string> recordEnvironment(const recorder::Recorder &recorder)
 {
-    const std::string base = recorder.baseUrl();
-    return {
-        {"OPENAI_BASE_URL", base + "/v1"},
-        {"OPENAI_API_BASE", base + "/v1"},
-        {"ANTHROPIC_BASE_URL", base},
-        {"GOOGLE_GEMINI_BASE_URL", base},
-        {"GEMINI_BASE_URL", base},
-        {"TAPEDECK_RECORD_TAPE", recorder.tapePath()},
-        {"TAPEDECK_RECORD_RUN", std::to_string(recorder.run().value)},
-        {"TAPEDECK_PROXY_URL", base},
-    };
+    std::map<std::string, std::string> environment = baseUrlEnvironment(recorder.baseUrl());
+    environment["TAPEDECK_RECORD_TAPE"] = recorder.tapePath();
+    environment["TAPEDECK_RECORD_RUN"] = std::to_string(recorder.run().value);
+    environment["TAPEDECK_PROXY_URL"] = recorder.baseUrl();
+    return environment;
 }
 
 } // namespace
@@ -59,7 +54,7 @@ void addRecordCommand(CLI::App &app)
             std::cerr << "tapedeck: recording to " << recorder->tapePath() << " through "
                       << recorder->baseUrl() << "\n";
         const auto started = std::chrono::steady_clock::now();
-        const ChildResult child = runChild(opts->command, baseUrlEnvironment(*recorder));
+        const ChildResult child = runChild(opts->command, recordEnvironment(*recorder));
         const std::string outcome =
             child.started ? "exit " + std::to_string(child.exitCode) : "not started: " + child.error;
         const formats::Status finished = recorder->finish(outcome);

@@ -20,5 +20,6 @@ void addDemoCommand(CLI::App &app);
 void addRecordCommand(CLI::App &app);
 void addProxyCommand(CLI::App &app);
 void addMcpCommand(CLI::App &app);
+void addReplayCommand(CLI::App &app);
 
 } // namespace tapedeck::cli

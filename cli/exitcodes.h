@@ -12,6 +12,8 @@ enum ExitCode : int {
     kExitCannotOpen = 3,   // input missing, unreadable, not a tape, or from a newer version
     kExitDamaged = 4,      // the tape (or interchange input) is damaged or malformed
     kExitCannotWrite = 5,  // the output could not be written
+    kExitDiverged = 6,     // replay: a request did not match the recording (or, with --check,
+                           // recorded calls were never asked for)
 };
 
 // The exit code that reports `error` when reading input.

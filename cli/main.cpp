@@ -20,6 +20,7 @@ int main(int argc, char **argv)
     addRecordCommand(app);
     addProxyCommand(app);
     addMcpCommand(app);
+    addReplayCommand(app);
     addInfoCommand(app);
     addDumpCommand(app);
     addSearchCommand(app);

@@ -8,7 +8,7 @@ preset="${1:-release}"
 
 packages=(
   build-essential cmake ninja-build pkg-config git
-  libsqlite3-dev nlohmann-json3-dev libzstd-dev libcli11-dev libxxhash-dev
+  libsqlite3-dev nlohmann-json3-dev libzstd-dev libcli11-dev libxxhash-dev libdtl-dev
   libcpp-httplib-dev libcurl4-openssl-dev zlib1g-dev libbrotli-dev
   qt6-base-dev
   # used by the tests and benchmarks: the compressors the tape is compared against, and

@@ -1,5 +1,6 @@
 // tapedeck-agent: the reference agent on the command line.
 #include <tapedeck/agent/agent.h>
+#include <tapedeck/replayer/toolreplay.h>
 
 #include <CLI/CLI.hpp>
 
@@ -10,6 +11,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <sstream>
 
 namespace {
@@ -59,6 +61,29 @@ bool readFile(const std::string &path, std::string &content, const char *what)
     return true;
 }
 
+// --replay-tools: every tool call is answered with the recorded result of the next unused
+// call of that tool with equal arguments in the tape's last run; nothing runs.
+bool answerToolsFromTape(const std::string &tape, AgentConfig &config)
+{
+    auto replay = tapedeck::replayer::ToolReplay::load(tape, {});
+    if (!replay) {
+        std::cerr << "tapedeck-agent: cannot answer tools from " << tape << ": "
+                  << replay.error().message << "\n";
+        return false;
+    }
+    std::cerr << "tapedeck-agent: tools are not run; their calls are answered from "
+              << replay->description() << " (" << replay->recordedCount() << " recorded results)\n";
+    auto shared = std::make_shared<tapedeck::replayer::ToolReplay>(std::move(*replay));
+    config.answerTools = [shared](const std::string &tool, const nlohmann::json &arguments)
+        -> tapedeck::formats::Result<tapedeck::agent::ToolAnswer> {
+        auto recorded = shared->take(tool, arguments);
+        if (!recorded)
+            return recorded.error();
+        return tapedeck::agent::ToolAnswer{std::move(recorded->output), recorded->isError};
+    };
+    return true;
+}
+
 constexpr const char *kDescription =
     "tapedeck-agent: a tool-using agent that works on a task in a directory.\n"
     "It sends the task to a model API (OpenAI Chat Completions or Anthropic Messages, streamed),\n"
@@ -88,6 +113,14 @@ constexpr const char *kFooter =
     "  2  usage error (bad option, missing task, unreadable file, missing --workdir)\n"
     "  3  a budget was exhausted (--max-steps, --max-tokens, --max-wall-seconds)\n"
     "  4  interrupted (SIGINT)\n"
+    "  5  --replay-tools: a tool call the tape holds no recorded result for\n"
+    "\n"
+    "Replaying tools: with --replay-tools FILE (a tape recorded by `tapedeck record` around\n"
+    "this agent) no tool runs and nothing is asked: each call gets the recorded result of the\n"
+    "next unused call of that tool with equal arguments (JSON equality), in recorded order,\n"
+    "from the tape's last run. A call with no such result stops the agent with exit 5 and\n"
+    "says what was recorded for that tool. Pair it with `tapedeck replay` for a run with no\n"
+    "side effect at all.\n"
     "\n"
     "Example:\n"
     "  OPENAI_BASE_URL=http://127.0.0.1:8080 tapedeck-agent --api openai --model gpt-4o \\\n"
@@ -106,6 +139,7 @@ int main(int argc, char **argv)
     std::string approve = "never";
     std::string systemPromptFile;
     std::string taskFile;
+    std::string replayToolsFile;
 
     app.add_option("--api", api, "The model API: openai (Chat Completions) or anthropic (Messages)")
         ->check(CLI::IsMember({"openai", "anthropic"}))
@@ -166,6 +200,9 @@ int main(int argc, char **argv)
                    "Summarise the conversation when it passes this many tokens (0: never)")
         ->check(CLI::NonNegativeNumber)
         ->capture_default_str();
+    app.add_option("--replay-tools", replayToolsFile,
+                   "Run no tool: answer each call from this tape's recorded results (below)")
+        ->type_name("FILE");
 
     try {
         app.parse(argc, argv);
@@ -199,6 +236,8 @@ int main(int argc, char **argv)
                      : approve == "risky" ? ApprovalMode::Risky
                                           : ApprovalMode::Never;
     config.interrupts = &g_interrupts;
+    if (!replayToolsFile.empty() && !answerToolsFromTape(replayToolsFile, config))
+        return kExitUsage;
     installInterruptHandler();
 
     tapedeck::agent::AgentIo io{std::cout, std::cerr, STDIN_FILENO, isatty(STDIN_FILENO) == 1};

@@ -10,11 +10,9 @@
 //
 // --tapedeck and --model run other builds of the two programs (to compare before and
 // after a change); by default, those of this build.
-#include <curl/curl.h>
+#include "benchprocess.h"
 
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
+#include <curl/curl.h>
 
 #include <algorithm>
 #include <chrono>
@@ -29,61 +27,8 @@
 
 namespace {
 
+using namespace tapedeck::bench;
 using Clock = std::chrono::steady_clock;
-
-struct Server {
-    pid_t pid = -1;
-    int port = 0;
-};
-
-// Starts `argv` with stdout on a pipe and reads its "listening on http://127.0.0.1:PORT".
-Server startServer(const std::vector<std::string> &argv)
-{
-    int out[2];
-    if (pipe(out) != 0)
-        return {};
-    Server s;
-    s.pid = fork();
-    if (s.pid == 0) {
-        dup2(out[1], 1);
-        close(out[0]);
-        std::vector<char *> args;
-        for (const std::string &a : argv)
-            args.push_back(const_cast<char *>(a.c_str()));
-        args.push_back(nullptr);
-        execv(args[0], args.data());
-        _exit(127);
-    }
-    close(out[1]);
-    std::string line;
-    char c;
-    while (read(out[0], &c, 1) == 1 && c != '\n')
-        line += c;
-    const std::string prefix = "listening on http://127.0.0.1:";
-    if (line.rfind(prefix, 0) == 0)
-        s.port = std::atoi(line.c_str() + prefix.size());
-    return s;
-}
-
-void stopServer(const Server &s)
-{
-    if (s.pid > 0) {
-        kill(s.pid, SIGTERM);
-        waitpid(s.pid, nullptr, 0);
-    }
-}
-
-long rssKb(pid_t pid)
-{
-    std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-    std::string key;
-    while (status >> key) {
-        long value = 0;
-        if (key == "VmRSS:" && status >> value)
-            return value;
-    }
-    return 0;
-}
 
 struct CallTimes {
     double totalMs = 0;
@@ -159,14 +104,6 @@ private:
     CURL *m_curl = nullptr;
     curl_slist *m_headers = nullptr;
 };
-
-double percentile(std::vector<double> v, double p)
-{
-    if (v.empty())
-        return 0;
-    std::sort(v.begin(), v.end());
-    return v[std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size())))];
-}
 
 std::string requestBody(bool stream, int i)
 {

@@ -17,7 +17,7 @@ seconds="${FUZZ_SECONDS:-30}"
 build="$root/build/fuzz"
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-    targets=(fuzz_jsonl_import fuzz_blob_decode fuzz_wire)
+    targets=(fuzz_jsonl_import fuzz_blob_decode fuzz_wire fuzz_replay_matching)
 fi
 
 # The top-level CMakeLists enters tests/ only when TAPEDECK_BUILD_TESTS is on; in a fuzz
@@ -146,6 +146,25 @@ printf '\x05%s' '{"type":"error","error":{"type":"overloaded_error","message":"O
     > "$seeds_wire/error"
 printf '\x06%s' '/v1beta/models/gemini-2.5-pro:streamGenerateContent?alt=sse' > "$seeds_wire/path"
 
+# Seeds for fuzz_replay_matching: the rules file of replayer/MATCHING.md's example, a 0
+# byte, and each real request body; and the bodies with the built-in rules alone.
+seeds_matching="$work/seeds/fuzz_replay_matching"
+rm -rf "$seeds_matching" && mkdir -p "$seeds_matching"
+rules_example='{"name": "pids", "part": "tool_outputs", "pattern": "pid [0-9]+", "replace": "pid <pid>"}
+{"part": "tool_outputs", "pattern": "(took|in) [0-9.]+ ?ms", "replace": "$1 N ms"}
+{"api": "anthropic-messages", "ignore": "metadata.run_tag"}
+{"api": "openai-responses", "ignore": "input.*.status"}'
+if [ -d "$wire_data" ]; then
+    i=0
+    for file in "$wire_data"/*.jsonl; do
+        while IFS= read -r body; do
+            { printf '%s' "$rules_example"; printf '\x00'; printf '%s' "$body"; } > "$seeds_matching/rules-$i"
+            printf '%s' "$body" > "$seeds_matching/body-$i"
+            i=$((i + 1))
+        done < <(jq -c 'select(.body != null and (.body | type) == "object") | .body' "$file" | head -n 6)
+    done
+fi
+
 dict_wire="$work/wire.dict"
 {
     for token in data: event: '[DONE]' choices delta content tool_calls function arguments index \
@@ -170,7 +189,7 @@ for target in "${targets[@]}"; do
     extra=()
     if [ "$target" = fuzz_jsonl_import ]; then
         extra=(-dict="$dict_jsonl")
-    elif [ "$target" = fuzz_wire ]; then
+    elif [ "$target" = fuzz_wire ] || [ "$target" = fuzz_replay_matching ]; then
         extra=(-dict="$dict_wire")
     fi
     echo "== $target: ${seconds}s"

@@ -1,7 +1,7 @@
 // Runs one of the test files here after checking that the official clients are installed,
 // so that a missing install is one clear message instead of an import error.
 //   node tests/npm/run.mjs openai.test.mjs
-// Needs TAPEDECK_MODEL_BIN: the tapedeck-model binary to test; the record-* files also
+// Needs TAPEDECK_MODEL_BIN: the tapedeck-model binary to test; the record-* and replay-* files also
 // TAPEDECK_BIN, the tapedeck binary.
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -23,8 +23,8 @@ if (!file) {
   console.error('usage: node run.mjs TEST_FILE.mjs');
   process.exit(2);
 }
-if (file.startsWith('record-') && (!process.env.TAPEDECK_BIN || !existsSync(process.env.TAPEDECK_BIN))) {
-  console.error('TAPEDECK_BIN must name the tapedeck binary for the record-* tests (ctest sets it)');
+if ((file.startsWith('record-') || file.startsWith('replay-')) && (!process.env.TAPEDECK_BIN || !existsSync(process.env.TAPEDECK_BIN))) {
+  console.error('TAPEDECK_BIN must name the tapedeck binary for the record-* and replay-* tests (ctest sets it)');
   process.exit(1);
 }
 await import(pathToFileURL(join(here, file)).href);

@@ -2,6 +2,7 @@
 // in front of the real @modelcontextprotocol/server-filesystem (node); the answers are
 // checked against what the server sends when talked to directly, and the tape (written by
 // the relay itself with -o, or by `tapedeck record` around it) against what was said.
+#include "lineprocess.h"
 #include "recordedsteps.h"
 
 #include <tapedeck/formats/tape.h>
@@ -28,81 +29,6 @@ using nlohmann::json;
 
 namespace {
 
-// A process the test talks to over its stdin and stdout, a line at a time.
-class LineProcess {
-public:
-    LineProcess(const QString &program, const QStringList &args,
-                const QProcessEnvironment &environment = QProcessEnvironment::systemEnvironment())
-    {
-        m_process.setProcessEnvironment(environment);
-        m_process.start(program, args);
-        m_process.waitForStarted(10000);
-    }
-    ~LineProcess()
-    {
-        if (m_process.state() != QProcess::NotRunning) {
-            m_process.kill();
-            m_process.waitForFinished();
-        }
-    }
-
-    void send(const std::string &bytes)
-    {
-        m_process.write(bytes.data(), static_cast<qint64>(bytes.size()));
-        m_process.waitForBytesWritten(5000);
-    }
-
-    // The next line on stdout (without its newline), or nothing after `timeoutMs`.
-    std::optional<std::string> readLine(int timeoutMs = 20000)
-    {
-        QElapsedTimer timer;
-        timer.start();
-        while (!m_out.contains('\n')) {
-            if (timer.elapsed() > timeoutMs || m_process.state() == QProcess::NotRunning)
-                return std::nullopt;
-            m_process.waitForReadyRead(100);
-            m_out += m_process.readAllStandardOutput();
-        }
-        const qsizetype end = m_out.indexOf('\n');
-        std::string line = m_out.left(end).toStdString();
-        m_out.remove(0, end + 1);
-        return line;
-    }
-
-    // Sends `request` and returns the line that answers it (same id), skipping the rest.
-    std::optional<std::string> call(const json &request)
-    {
-        send(request.dump() + "\n");
-        while (std::optional<std::string> line = readLine()) {
-            const json message = json::parse(*line, nullptr, false);
-            if (message.is_object() && message.value("id", json()) == request["id"] &&
-                !message.contains("method"))
-                return line;
-        }
-        return std::nullopt;
-    }
-
-    // Closes stdin and waits; the exit code, or -1 when it did not end by itself.
-    int closeAndWait(int timeoutMs = 20000)
-    {
-        m_process.closeWriteChannel();
-        if (!m_process.waitForFinished(timeoutMs))
-            return -1;
-        m_out += m_process.readAllStandardOutput();
-        return m_process.exitStatus() == QProcess::NormalExit ? m_process.exitCode() : -1;
-    }
-    void terminate() { m_process.terminate(); }
-    bool waitForFinished(int timeoutMs) { return m_process.waitForFinished(timeoutMs); }
-    int exitCode() const { return m_process.exitCode(); }
-
-    QByteArray restOfStdout() { return m_out += m_process.readAllStandardOutput(); }
-    QByteArray stderrText() { return m_err += m_process.readAllStandardError(); }
-
-private:
-    QProcess m_process;
-    QByteArray m_out;
-    QByteArray m_err;
-};
 
 QString serverScript()
 {
@@ -183,13 +109,6 @@ struct Workspace {
         secret.write("not for the server\n");
     }
 };
-
-QProcessEnvironment withoutRecorder()
-{
-    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    env.remove(QStringLiteral("TAPEDECK_PROXY_URL"));
-    return env;
-}
 
 } // namespace
 
@@ -301,7 +220,7 @@ private Q_SLOTS:
         const QString tape = ws.dir.filePath("mcp.tape");
         LineProcess relay(QStringLiteral(TAPEDECK_BIN),
                           QStringList{"mcp", "-o", tape, "--"} + serverCommand(ws.allowed),
-                          withoutRecorder());
+                          LineProcess::ownEnvironment());
         QVERIFY2(talk(relay, ws.allowed, ws.outside, relayed), relay.stderrText().constData());
         QCOMPARE(relay.closeAndWait(), 0);
         for (const auto &[id, line] : direct.responses)
@@ -332,7 +251,7 @@ private Q_SLOTS:
             LineProcess relay(QStringLiteral(TAPEDECK_BIN),
                               QStringList{"mcp", "-o", tape, "--run-name", name, "--"} +
                                   serverCommand(ws.allowed),
-                              withoutRecorder());
+                              LineProcess::ownEnvironment());
             QVERIFY(relay.call(request(1, "tools/list")).has_value());
             QCOMPARE(relay.closeAndWait(), 0);
         }
@@ -354,7 +273,7 @@ private Q_SLOTS:
                            QStringList{"record", "-o", tape, "--upstream", "http://127.0.0.1:1",
                                        "--", QStringLiteral(TAPEDECK_BIN), "mcp", "--"} +
                                serverCommand(ws.allowed),
-                           withoutRecorder());
+                           LineProcess::ownEnvironment());
         Exchange x;
         QVERIFY2(talk(record, ws.allowed, ws.outside, x), record.stderrText().constData());
         QCOMPARE(record.closeAndWait(), 0);
@@ -428,7 +347,7 @@ private Q_SLOTS:
         QTemporaryDir dir;
         const QString tape = dir.filePath("cat.tape");
         LineProcess relay(QStringLiteral(TAPEDECK_BIN), {"mcp", "-o", tape, "--", "cat"},
-                          withoutRecorder());
+                          LineProcess::ownEnvironment());
         const std::string bytes =
             std::string("not json at all\r\n{\"broken\": \n\t\x01 binary \xff\xfe\n") +
             R"({"jsonrpc":"2.0","id":7,"method":"tools/list"})" + "\n" + std::string(200000, 'x') +
@@ -453,7 +372,7 @@ private Q_SLOTS:
         const QString tape = ws.dir.filePath("mcp.tape");
         LineProcess relay(QStringLiteral(TAPEDECK_BIN),
                           QStringList{"mcp", "-o", tape, "--"} + serverCommand(ws.allowed),
-                          withoutRecorder());
+                          LineProcess::ownEnvironment());
         QVERIFY(relay.call(request(1, "tools/list")).has_value());
         relay.terminate();
         QVERIFY(relay.waitForFinished(10000));
@@ -486,7 +405,7 @@ private Q_SLOTS:
         QTemporaryDir dir;
         QProcess p;
         p.setWorkingDirectory(dir.path());
-        p.setProcessEnvironment(withoutRecorder());
+        p.setProcessEnvironment(LineProcess::ownEnvironment());
         p.start(QStringLiteral(TAPEDECK_BIN), args);
         QVERIFY(p.waitForFinished(20000));
         const QByteArray err = p.readAllStandardError();

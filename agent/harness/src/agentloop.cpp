@@ -249,8 +249,12 @@ private:
                                                : "the model answered without a tool call");
             return false;
         }
-        for (const wire::ToolCall &call : response->toolCalls)
-            m_request.messages.push_back(runTool(call));
+        for (const wire::ToolCall &call : response->toolCalls) {
+            std::optional<wire::Message> result = runTool(call);
+            if (!result)
+                return false;
+            m_request.messages.push_back(std::move(*result));
+        }
         return true;
     }
 
@@ -264,13 +268,27 @@ private:
         return std::nullopt;
     }
 
-    wire::Message runTool(const wire::ToolCall &call)
+    // The tool's result as the message to send back; nullopt when the run ends here, because
+    // AgentConfig::answerTools had no answer for the call.
+    std::optional<wire::Message> runTool(const wire::ToolCall &call)
     {
         const std::string what = call.name + " " + Toolbox::describe(call);
         const auto started = Clock::now();
         ToolResult result;
         if (auto skip = toolSkipReason()) {
             result = {*skip, true, "skipped"};
+        } else if (m_config.answerTools) {
+            Result<ToolAnswer> answer = m_config.answerTools(call.name, call.arguments);
+            if (!answer) {
+                m_io.log << stepLabel() << "   " << what
+                         << " not answered: " << answer.error().message << "\n"
+                         << std::flush;
+                stopWith(StopReason::NoToolAnswer, answer.error().message);
+                return std::nullopt;
+            }
+            result = {std::move(answer->output), answer->isError,
+                      answer->isError ? "replayed (error)" : "replayed"};
+            ++m_summary.toolCalls[call.name];
         } else if (m_gate.needsApproval(call.name) && !m_gate.ask("approve " + what + "?")) {
             result = {"The user denied this tool call; it was not run.", true, "denied"};
             ++m_summary.toolCalls[call.name];

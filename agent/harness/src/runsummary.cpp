@@ -20,6 +20,8 @@ const char *stopReasonName(StopReason reason)
         return "wall-time budget exhausted";
     case StopReason::Interrupted:
         return "interrupted";
+    case StopReason::NoToolAnswer:
+        return "tool call not answered";
     }
     return "unknown";
 }
@@ -37,6 +39,8 @@ int exitCodeFor(StopReason reason)
         return 3;
     case StopReason::Interrupted:
         return 4;
+    case StopReason::NoToolAnswer:
+        return 5;
     }
     return 1;
 }

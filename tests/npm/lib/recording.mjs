@@ -233,3 +233,6 @@ export function findSecret(recorded, needle = secretKey) {
 export function snapshotFiles(recorded) {
   return existsSync(recorded.snapshot) ? readdirSync(recorded.snapshot).sort() : [];
 }
+
+// For lib/replaying.mjs, which runs the same binaries and reads the same client reports.
+export { clientReport, tapedeckBin };

@@ -20,8 +20,11 @@
 
 #include <tapedeck/formats/tape.h>
 
+#include <nlohmann/json.hpp>
+
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <iosfwd>
 #include <map>
 #include <string>
@@ -32,6 +35,18 @@ enum class ApiKind {
     OpenAI,    // Chat Completions, streamed: POST {base}/v1/chat/completions
     Anthropic, // Messages, streamed: POST {base}/v1/messages
 };
+
+// A tool call's result given without running the tool (tapedeck-agent --replay-tools: the
+// result recorded on a tape).
+struct ToolAnswer {
+    std::string output;
+    bool isError = false;
+};
+// Answers a tool call by the tool's name and its arguments (as the model sent them). An
+// Error means there is no answer; its message says why, and the run stops
+// (StopReason::NoToolAnswer).
+using ToolAnswerer = std::function<formats::Result<ToolAnswer>(const std::string &tool,
+                                                               const nlohmann::json &arguments)>;
 
 // When the user is asked before a tool runs.
 enum class ApprovalMode {
@@ -67,6 +82,10 @@ struct AgentConfig {
 
     ApprovalMode approve = ApprovalMode::Never;
 
+    // When set, no tool runs: each call is answered by this, in the order the model asks,
+    // and no approval is asked for (nothing would run). Called on the run's thread.
+    ToolAnswerer answerTools;
+
     // Compaction: when the conversation's estimated size passes this many tokens, the
     // history is summarised by the model and replaced by the summary plus the latest turn.
     // 0 disables compaction.
@@ -95,12 +114,13 @@ enum class StopReason {
     TokenBudget,
     WallBudget,
     Interrupted,
+    NoToolAnswer, // AgentConfig::answerTools had no answer for a tool call
 };
 const char *stopReasonName(StopReason reason); // "finished", "model error", ...
 
 // The process exit code a program should end with for each reason:
-// 0 finished, 1 model/API error, 3 budget exhausted, 4 interrupted (2 is left to usage
-// errors, which the caller detects before a run).
+// 0 finished, 1 model/API error, 3 budget exhausted, 4 interrupted, 5 a tool call with no
+// answer (2 is left to usage errors, which the caller detects before a run).
 int exitCodeFor(StopReason reason);
 
 struct RunSummary {

@@ -1,0 +1,101 @@
+// The replay server: an HTTP server on loopback that answers an agent's model calls from a
+// tape instead of an upstream, offline, with the recorded bytes: status, headers, body, and
+// for a stream the recorded chunks at the recorded pace (or faster).
+//
+// Matching: each request is matched to the next recorded exchange of its thread after both
+// are normalised (matchrules.h; replayer/MATCHING.md), so what legitimately changes from run
+// to run (ids, session keys, dates in prompts) does not count. A request that matches none
+// is a divergence (Divergence below): the step it should have been, the parts that differ
+// with a diff, the nearest recorded candidates. Then, as told: the request is refused and
+// the replay stops, or the nearest recorded answer is served and the replay goes on. When
+// only tool outputs differ it is environment drift, which `toolDrift` may allow.
+//
+// Requests that are not model calls (model lists, token counts, HEAD /) are answered from
+// the recorded exchange with the same method, path and body, in any order.
+#pragma once
+
+#include <tapedeck/formats/tape.h>
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace tapedeck::replayer {
+
+enum class OnMiss {
+    Fail,    // refuse the request (HTTP 400 in the API's error shape) and stop the replay
+    Nearest, // serve the nearest recorded answer and go on
+};
+
+struct ReplayOptions {
+    std::string tapePath;
+    std::optional<formats::RunId> run;       // default: the tape's only run, else its last
+    std::optional<formats::BranchId> branch; // default: the run's original branch
+    std::string listenHost = "127.0.0.1";
+    int listenPort = 0;                      // 0: an ephemeral port
+    // How fast answers come: 0 as fast as possible; 1 at the recorded pace (waiting for
+    // the first byte and between chunks as the recording did); N: N times faster.
+    double speed = 0;
+    OnMiss onMiss = OnMiss::Fail;
+    bool allowToolDrift = false;             // a miss where only tool outputs differ is served
+    std::string matchRulesFile;              // extra rules (MATCHING.md); empty: built-in only
+};
+
+// One request that matched nothing recorded.
+struct Divergence {
+    int64_t request = 0;                     // 1-based count of requests the replay received
+    std::string method;
+    std::string path;
+    std::optional<formats::StepIndex> expected; // the recorded step it was taken to be
+    bool environmentDrift = false;           // only tool outputs differ from `expected`
+    bool served = false;                     // an answer was served anyway (nearest, drift)
+    std::string report;                      // readable, several lines (divergencereport.h)
+    nlohmann::json json;                     // the same, for scripts
+};
+
+struct ReplayStats {
+    int64_t requests = 0;
+    int64_t served = 0;                      // answered from the tape with a match
+    int64_t divergences = 0;
+    int64_t driftServed = 0;                 // divergences served as environment drift
+    int64_t recordedExchanges = 0;           // replayable exchanges on the branch
+    int64_t unusedExchanges = 0;             // recorded model calls never asked for
+    bool stopped = false;                    // a divergence stopped the replay (OnMiss::Fail)
+};
+
+class ReplayServer {
+public:
+    // Opens the tape, indexes the branch's recorded exchanges (summaries only: no request
+    // is decoded until it is needed) and starts listening. Errors: the tape cannot be
+    // opened, the run or branch does not exist, it has nothing to replay, the rules file
+    // is bad, the address cannot be bound.
+    static formats::Result<std::unique_ptr<ReplayServer>> start(ReplayOptions options);
+    ~ReplayServer();
+
+    int port() const;
+    std::string baseUrl() const;             // "http://127.0.0.1:PORT"
+    formats::RunId run() const;
+    formats::BranchId branch() const;
+
+    // Called (from a server thread) for each divergence, as it happens.
+    void onDivergence(std::function<void(const Divergence &)> callback);
+    // Called (from a server thread) when a divergence stops the replay.
+    void onStop(std::function<void()> callback);
+
+    // Stops listening once the requests in flight are answered.
+    void stop();
+    ReplayStats stats() const;
+    std::vector<Divergence> divergences() const;
+
+private:
+    struct Impl;
+    explicit ReplayServer(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> m_impl;
+};
+
+} // namespace tapedeck::replayer

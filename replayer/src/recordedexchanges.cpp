@@ -1,0 +1,214 @@
+#include "recordedexchanges.h"
+
+#include <algorithm>
+#include <limits>
+
+namespace tapedeck::replayer {
+
+namespace fw = formats::wire;
+using formats::Error;
+using formats::ErrorCode;
+using formats::StepKind;
+
+namespace {
+
+std::string idList(const std::vector<int64_t> &ids)
+{
+    std::string out;
+    for (int64_t id : ids)
+        out += (out.empty() ? "" : ", ") + std::to_string(id);
+    return out;
+}
+
+// A branch and the last step of it that the replayed branch shares.
+struct LineageEntry {
+    formats::BranchId branch;
+    int64_t lastStep;
+};
+
+} // namespace
+
+formats::Result<RecordedExchanges> RecordedExchanges::load(const formats::TapeReader &reader,
+                                                           std::optional<formats::RunId> run,
+                                                           std::optional<formats::BranchId> branch)
+{
+    formats::Result<std::vector<formats::RunInfo>> runs = reader.runs();
+    if (!runs)
+        return runs.error();
+    if (runs->empty())
+        return Error{ErrorCode::NotFound, reader.path() + " holds no run to replay"};
+    std::vector<int64_t> runIds;
+    for (const formats::RunInfo &info : *runs)
+        runIds.push_back(info.id.value);
+    if (run && std::find(runIds.begin(), runIds.end(), run->value) == runIds.end())
+        return Error{ErrorCode::NotFound, reader.path() + " has no run " + std::to_string(run->value) +
+                                              " (its runs: " + idList(runIds) + ")"};
+    RecordedExchanges out;
+    out.m_run = run ? *run : runs->back().id;
+
+    formats::Result<std::vector<formats::BranchInfo>> branches = reader.branches();
+    if (!branches)
+        return branches.error();
+    std::map<formats::BranchId, formats::BranchInfo> ofRun;
+    std::vector<int64_t> branchIds;
+    for (const formats::BranchInfo &info : *branches) {
+        if (info.run != out.m_run)
+            continue;
+        ofRun[info.id] = info;
+        branchIds.push_back(info.id.value);
+        if (!branch && !info.parent)
+            out.m_branch = info.id;
+    }
+    if (branch) {
+        if (!ofRun.count(*branch))
+            return Error{ErrorCode::NotFound, "run " + std::to_string(out.m_run.value) + " of " +
+                                                  reader.path() + " has no branch " +
+                                                  std::to_string(branch->value) + " (its branches: " +
+                                                  idList(branchIds) + ")"};
+        out.m_branch = *branch;
+    }
+    if (out.m_branch.value == 0)
+        return Error{ErrorCode::Corrupt, "run " + std::to_string(out.m_run.value) + " of " + reader.path() +
+                                             " has no original branch"};
+
+    std::vector<LineageEntry> lineage{{out.m_branch, std::numeric_limits<int64_t>::max()}};
+    for (const formats::BranchInfo *at = &ofRun[out.m_branch]; at->parent && ofRun.count(*at->parent);) {
+        const int64_t cut = at->forkStep ? at->forkStep->value : 0;
+        lineage.push_back({*at->parent, std::min(lineage.back().lastStep, cut)});
+        at = &ofRun[*at->parent];
+    }
+    auto shared = [&lineage](const formats::StepSummary &s) {
+        for (const LineageEntry &entry : lineage)
+            if (entry.branch == s.branch)
+                return s.index.value <= entry.lastStep;
+        return false;
+    };
+
+    constexpr int64_t kPage = 4096;
+    const int64_t total = reader.stepCount();
+    for (int64_t first = 1; first <= total; first += kPage) {
+        formats::Result<std::vector<formats::StepSummary>> page =
+            reader.stepSummaries(formats::StepIndex(first), kPage);
+        if (!page)
+            return page.error();
+        for (const formats::StepSummary &s : *page) {
+            if (s.run != out.m_run || !shared(s))
+                continue;
+            const bool replayable = s.kind == StepKind::ModelCall || s.kind == StepKind::HttpExchange ||
+                                    (s.kind == StepKind::Error && s.requestBytes > 0);
+            // A model call imported without its wire bytes has nothing to answer with.
+            if (!replayable || (s.kind == StepKind::ModelCall && s.requestBytes == 0))
+                continue;
+            if (s.kind == StepKind::ModelCall) {
+                out.m_threads[s.thread].positions.push_back(out.m_exchanges.size());
+                ++out.m_modelCalls;
+            }
+            out.m_exchanges.push_back({s.index, s.thread, s.kind, s.name, false});
+        }
+    }
+    if (out.m_exchanges.empty())
+        return Error{ErrorCode::NotFound, "branch " + std::to_string(out.m_branch.value) + " of run " +
+                                              std::to_string(out.m_run.value) + " in " + reader.path() +
+                                              " has no recorded exchange with its wire bytes to replay"};
+    return out;
+}
+
+int64_t RecordedExchanges::unservedModelCalls() const
+{
+    int64_t count = 0;
+    for (const RecordedExchange &e : m_exchanges)
+        count += e.kind == StepKind::ModelCall && !e.served;
+    return count;
+}
+
+std::vector<size_t> RecordedExchanges::modelCallCandidates() const
+{
+    std::vector<size_t> out;
+    for (const auto &[thread, calls] : m_threads)
+        if (calls.next < calls.positions.size())
+            out.push_back(calls.positions[calls.next]);
+    for (size_t i = 0; i < m_exchanges.size(); ++i)
+        if (m_exchanges[i].kind == StepKind::Error && !m_exchanges[i].served)
+            out.push_back(i);
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+std::vector<size_t> RecordedExchanges::otherCandidates(const std::string &methodAndUrl) const
+{
+    std::vector<size_t> unserved;
+    std::vector<size_t> served;
+    for (size_t i = 0; i < m_exchanges.size(); ++i) {
+        const RecordedExchange &e = m_exchanges[i];
+        if (e.kind == StepKind::HttpExchange && e.name == methodAndUrl)
+            (e.served ? served : unserved).push_back(i);
+        else if (e.kind == StepKind::Error && !e.served)
+            unserved.push_back(i); // an unreachable upstream: any request may have met it
+    }
+    unserved.insert(unserved.end(), served.rbegin(), served.rend());
+    return unserved;
+}
+
+size_t RecordedExchanges::callNumberInThread(size_t position) const
+{
+    auto it = m_threads.find(m_exchanges[position].thread);
+    if (it == m_threads.end())
+        return 0;
+    const std::vector<size_t> &positions = it->second.positions;
+    return static_cast<size_t>(std::lower_bound(positions.begin(), positions.end(), position) - positions.begin()) + 1;
+}
+
+std::vector<size_t> RecordedExchanges::laterInThread(size_t position, size_t count) const
+{
+    std::vector<size_t> out;
+    auto it = m_threads.find(m_exchanges[position].thread);
+    if (it == m_threads.end())
+        return out;
+    const std::vector<size_t> &positions = it->second.positions;
+    auto at = std::upper_bound(positions.begin(), positions.end(), position);
+    for (; at != positions.end() && out.size() < count; ++at)
+        out.push_back(*at);
+    return out;
+}
+
+formats::Result<std::shared_ptr<const DecodedExchange>>
+RecordedExchanges::decoded(size_t position, const formats::TapeReader &reader, const MatchRules &rules)
+{
+    if (auto it = m_decoded.find(position); it != m_decoded.end())
+        return it->second;
+    formats::Result<formats::Step> step =
+        reader.step(m_exchanges[position].step, formats::TapeReader::Detail::WireOnly);
+    if (!step)
+        return step.error();
+    if (!step->wire)
+        return Error{ErrorCode::Corrupt, "step " + std::to_string(step->index.value) + " of " + reader.path() +
+                                             " has no wire bytes"};
+    auto out = std::make_shared<DecodedExchange>();
+    if (step->wire->method == "POST")
+        out->api = fw::apiForPath(step->wire->url);
+    nlohmann::json body = nlohmann::json::parse(step->wire->requestBody, nullptr, false);
+    if (!body.is_discarded())
+        out->normalised = out->api ? rules.normalise(*out->api, std::move(body)) : std::move(body);
+    out->step = std::move(*step);
+    // Only candidates stay decoded: a thread's next call, the proxy's answers, and what a
+    // divergence report looked at last.
+    if (m_decoded.size() > 64)
+        m_decoded.clear();
+    m_decoded[position] = out;
+    return std::shared_ptr<const DecodedExchange>(out);
+}
+
+void RecordedExchanges::markServed(size_t position)
+{
+    RecordedExchange &e = m_exchanges[position];
+    e.served = true;
+    if (e.kind == StepKind::ModelCall) {
+        ThreadCalls &calls = m_threads[e.thread];
+        auto at = std::find(calls.positions.begin(), calls.positions.end(), position);
+        calls.next = std::max(calls.next, static_cast<size_t>(at - calls.positions.begin()) + 1);
+    }
+    if (e.kind != StepKind::HttpExchange)
+        m_decoded.erase(position);
+}
+
+} // namespace tapedeck::replayer

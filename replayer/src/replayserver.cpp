@@ -1,0 +1,376 @@
+// ReplayServer (replayer.h): the HTTP side and the matching of each request against the
+// recorded exchanges. One mutex guards the tape reader and the record of what was served;
+// answers are sent outside it, so a slow-paced stream does not hold up other threads.
+#include "divergencereport.h"
+#include "matchrules.h"
+#include "recordedanswer.h"
+#include "recordedexchanges.h"
+
+#include <tapedeck/formats/wire.h>
+#include <tapedeck/replayer/replayer.h>
+
+#include <httplib.h>
+
+#include <algorithm>
+#include <chrono>
+#include <csignal>
+#include <map>
+#include <mutex>
+#include <thread>
+
+namespace tapedeck::replayer {
+
+namespace fw = formats::wire;
+using nlohmann::json;
+
+namespace {
+
+std::string pathOf(const std::string &target)
+{
+    return target.substr(0, target.find('?'));
+}
+
+// The error an API client understands, in the API's own shape.
+std::string refusal(std::optional<fw::Api> api, const std::string &message)
+{
+    fw::ApiError error;
+    error.httpStatus = 400;
+    error.type = "invalid_request_error";
+    error.message = message;
+    return fw::renderError(api.value_or(fw::Api::OpenAIChat), error).dump();
+}
+
+} // namespace
+
+struct ReplayServer::Impl {
+    ReplayOptions options;
+    std::unique_ptr<formats::TapeReader> reader;
+    MatchRules rules;
+    std::optional<RecordedExchanges> exchanges;
+    std::map<formats::ThreadId, std::string> threadLabels;
+
+    httplib::Server server;
+    std::thread thread;
+    int port = 0;
+
+    mutable std::mutex mutex; // everything below, and reader and exchanges
+    ReplayStats stats;
+    std::vector<Divergence> divergences;
+    // Tool outputs a replay went on with (--tool-drift allow): each message as this run sent
+    // it, and as it was recorded. Later requests carry the same message again, which is the
+    // drift already reported, not a new one.
+    std::vector<std::pair<json, json>> acceptedDrift;
+    std::function<void(const Divergence &)> divergenceCallback;
+    std::function<void()> stopCallback;
+
+    void handle(const httplib::Request &req, httplib::Response &res);
+    // Under the mutex. What to answer `req` with: a recorded step, or null with `res`
+    // already filled (a refusal).
+    std::shared_ptr<const formats::Step> matchModelCall(int64_t number, fw::Api api, const std::string &target,
+                                                        const httplib::Request &req, httplib::Response &res);
+    std::shared_ptr<const formats::Step> matchOther(int64_t number, const std::string &target,
+                                                    const httplib::Request &req, httplib::Response &res);
+    // Records the divergence; returns the step to serve anyway, or null after refusing.
+    // `incoming` is the normalised request, when it is a model call's.
+    std::shared_ptr<const formats::Step> diverged(Divergence divergence, std::optional<fw::Api> api,
+                                                  std::optional<size_t> nearest, httplib::Response &res,
+                                                  const json *incoming = nullptr);
+    ComparedCandidate compared(size_t position, fw::Api api, const json &incoming);
+    void acceptDrift(fw::Api api, const json &recorded, const json &incoming);
+    void applyAcceptedDrift(fw::Api api, json &incoming) const;
+};
+
+ReplayServer::ReplayServer(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
+
+ReplayServer::~ReplayServer() { stop(); }
+
+formats::Result<std::unique_ptr<ReplayServer>> ReplayServer::start(ReplayOptions options)
+{
+    auto impl = std::make_unique<Impl>();
+    formats::Result<std::unique_ptr<formats::TapeReader>> reader = formats::TapeReader::open(options.tapePath);
+    if (!reader)
+        return reader.error();
+    impl->reader = std::move(*reader);
+    if (options.matchRulesFile.empty()) {
+        impl->rules = MatchRules::builtIn();
+    } else {
+        formats::Result<MatchRules> rules = MatchRules::builtInPlus(options.matchRulesFile);
+        if (!rules)
+            return rules.error();
+        impl->rules = std::move(*rules);
+    }
+    formats::Result<RecordedExchanges> exchanges =
+        RecordedExchanges::load(*impl->reader, options.run, options.branch);
+    if (!exchanges)
+        return exchanges.error();
+    impl->exchanges = std::move(*exchanges);
+    impl->stats.recordedExchanges = static_cast<int64_t>(impl->exchanges->all().size());
+    if (formats::Result<std::vector<formats::ThreadInfo>> threads = impl->reader->threads())
+        for (const formats::ThreadInfo &t : *threads)
+            impl->threadLabels[t.id] = t.label;
+
+    // A client that goes away mid-answer raises SIGPIPE on the next write: ignored, the
+    // write fails and ends that one answer, not the replay.
+    std::signal(SIGPIPE, SIG_IGN);
+    Impl &d = *impl;
+    d.server.new_task_queue = [] { return new httplib::ThreadPool(32); };
+    d.server.set_keep_alive_max_count(1000000);
+    // An answer's headers and body go out in separate writes; without this, Nagle's
+    // algorithm holds the body until the client's delayed ACK (40 ms a request).
+    d.server.set_tcp_nodelay(true);
+    d.server.set_payload_max_length(size_t(1) << 31);
+    auto handler = [&d](const httplib::Request &req, httplib::Response &res) { d.handle(req, res); };
+    d.server.Get(".*", handler); // GET and HEAD
+    d.server.Post(".*", handler);
+    d.server.Put(".*", handler);
+    d.server.Patch(".*", handler);
+    d.server.Delete(".*", handler);
+    d.server.Options(".*", handler);
+    d.port = options.listenPort == 0 ? d.server.bind_to_any_port(options.listenHost)
+                                     : (d.server.bind_to_port(options.listenHost, options.listenPort)
+                                            ? options.listenPort
+                                            : -1);
+    if (d.port <= 0)
+        return formats::Error{formats::ErrorCode::Io,
+                              "cannot listen on " + options.listenHost + ":" + std::to_string(options.listenPort) +
+                                  " (is the address in use, or not one of this machine's?)"};
+    d.options = std::move(options);
+    d.thread = std::thread([&d] { d.server.listen_after_bind(); });
+    // httplib's stop() before its loop has begun is lost, and the loop would then run for
+    // ever: wait until it is listening.
+    while (!d.server.is_running())
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    return std::unique_ptr<ReplayServer>(new ReplayServer(std::move(impl)));
+}
+
+int ReplayServer::port() const { return m_impl->port; }
+
+std::string ReplayServer::baseUrl() const
+{
+    const std::string &host = m_impl->options.listenHost;
+    return "http://" + (host == "0.0.0.0" ? std::string("127.0.0.1") : host) + ":" + std::to_string(port());
+}
+
+formats::RunId ReplayServer::run() const { return m_impl->exchanges->run(); }
+formats::BranchId ReplayServer::branch() const { return m_impl->exchanges->branch(); }
+
+void ReplayServer::onDivergence(std::function<void(const Divergence &)> callback)
+{
+    std::lock_guard lock(m_impl->mutex);
+    m_impl->divergenceCallback = std::move(callback);
+}
+
+void ReplayServer::onStop(std::function<void()> callback)
+{
+    std::lock_guard lock(m_impl->mutex);
+    m_impl->stopCallback = std::move(callback);
+}
+
+void ReplayServer::stop()
+{
+    if (m_impl->thread.joinable()) {
+        m_impl->server.stop();
+        m_impl->thread.join();
+    }
+}
+
+ReplayStats ReplayServer::stats() const
+{
+    std::lock_guard lock(m_impl->mutex);
+    ReplayStats out = m_impl->stats;
+    out.unusedExchanges = m_impl->exchanges->unservedModelCalls();
+    return out;
+}
+
+std::vector<Divergence> ReplayServer::divergences() const
+{
+    std::lock_guard lock(m_impl->mutex);
+    return m_impl->divergences;
+}
+
+void ReplayServer::Impl::handle(const httplib::Request &req, httplib::Response &res)
+{
+    const int64_t arrived = nowUs();
+    const std::string target = req.target.empty() ? req.path : req.target;
+    std::shared_ptr<const formats::Step> answer;
+    {
+        std::lock_guard lock(mutex);
+        const int64_t number = ++stats.requests;
+        if (stats.stopped) {
+            res.status = 503;
+            res.set_content(refusal(std::nullopt, "tapedeck replay has stopped at a divergence"),
+                            "application/json");
+            return;
+        }
+        const std::optional<fw::Api> api = req.method == "POST" ? fw::apiForPath(target) : std::nullopt;
+        answer = api ? matchModelCall(number, *api, target, req, res) : matchOther(number, target, req, res);
+    }
+    if (answer)
+        sendRecordedAnswer(std::move(answer), options.speed, arrived, res);
+}
+
+ComparedCandidate ReplayServer::Impl::compared(size_t position, fw::Api api, const json &incoming)
+{
+    ComparedCandidate c;
+    const RecordedExchange &e = exchanges->all()[position];
+    c.step.index = e.step;
+    c.step.thread = e.thread;
+    c.step.kind = e.kind;
+    c.step.name = e.name;
+    c.threadLabel = threadLabels.count(e.thread) ? threadLabels[e.thread] : "";
+    if (e.kind == formats::StepKind::ModelCall)
+        c.callInThread = exchanges->callNumberInThread(position);
+    formats::Result<std::shared_ptr<const DecodedExchange>> decoded = exchanges->decoded(position, *reader, rules);
+    if (decoded) {
+        c.comparison = compareRequests(api, (*decoded)->normalised, incoming);
+    } else {
+        c.comparison.similarity = 0;
+    }
+    return c;
+}
+
+std::shared_ptr<const formats::Step> ReplayServer::Impl::matchModelCall(int64_t number, fw::Api api,
+                                                                       const std::string &target,
+                                                                       const httplib::Request &req,
+                                                                       httplib::Response &res)
+{
+    json body = json::parse(req.body, nullptr, false);
+    Divergence divergence;
+    if (body.is_discarded() || !body.is_object()) {
+        DivergenceInput input{number, req.method, target, "the request body is not a JSON object", {}};
+        return diverged(describeDivergence(input), api, std::nullopt, res);
+    }
+    json incoming = rules.normalise(api, std::move(body));
+    applyAcceptedDrift(api, incoming);
+    const std::vector<size_t> candidates = exchanges->modelCallCandidates();
+    std::vector<size_t> sameRoute;
+    for (size_t position : candidates) {
+        formats::Result<std::shared_ptr<const DecodedExchange>> decoded = exchanges->decoded(position, *reader, rules);
+        if (!decoded)
+            continue;
+        const DecodedExchange &d = **decoded;
+        if (d.api != api || pathOf(d.step.wire->url) != pathOf(target))
+            continue;
+        if (d.normalised == incoming) {
+            exchanges->markServed(position);
+            ++stats.served;
+            return std::make_shared<const formats::Step>(d.step);
+        }
+        sameRoute.push_back(position);
+    }
+
+    // A miss: the frontier's calls on this route and the next ones of their threads, nearest
+    // first.
+    std::vector<ComparedCandidate> ranked;
+    std::vector<size_t> positions;
+    for (size_t position : sameRoute) {
+        std::vector<size_t> more = exchanges->laterInThread(position, 2);
+        for (size_t p : more)
+            if (std::find(positions.begin(), positions.end(), p) == positions.end())
+                positions.push_back(p);
+        positions.push_back(position);
+    }
+    for (size_t position : positions)
+        ranked.push_back(compared(position, api, incoming));
+    std::vector<size_t> order(ranked.size());
+    for (size_t i = 0; i < order.size(); ++i)
+        order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+        return ranked[a].comparison.similarity > ranked[b].comparison.similarity;
+    });
+    DivergenceInput input{number, req.method, target, {}, {}};
+    std::optional<size_t> nearest;
+    for (size_t i = 0; i < order.size() && i < 3; ++i) {
+        input.candidates.push_back(ranked[order[i]]);
+        if (i == 0)
+            nearest = positions[order[i]];
+    }
+    if (sameRoute.empty())
+        input.problem = "no recorded call to " + pathOf(target) + " is left to answer it";
+    return diverged(describeDivergence(input), api, nearest, res, &incoming);
+}
+
+void ReplayServer::Impl::acceptDrift(fw::Api api, const json &recorded, const json &incoming)
+{
+    const char *member = fw::conversationMember(api);
+    if (!recorded.contains(member) || !incoming.contains(member))
+        return;
+    const json &was = recorded[member];
+    const json &now = incoming[member];
+    if (!was.is_array() || !now.is_array())
+        return;
+    for (size_t i = 0; i < was.size() && i < now.size(); ++i)
+        if (was[i] != now[i])
+            acceptedDrift.emplace_back(now[i], was[i]);
+}
+
+void ReplayServer::Impl::applyAcceptedDrift(fw::Api api, json &incoming) const
+{
+    if (acceptedDrift.empty())
+        return;
+    auto conversation = incoming.find(fw::conversationMember(api));
+    if (conversation == incoming.end() || !conversation->is_array())
+        return;
+    for (json &message : *conversation)
+        for (const auto &[now, was] : acceptedDrift)
+            if (message == now) {
+                message = was;
+                break;
+            }
+}
+
+std::shared_ptr<const formats::Step> ReplayServer::Impl::matchOther(int64_t number, const std::string &target,
+                                                                   const httplib::Request &req,
+                                                                   httplib::Response &res)
+{
+    // Other traffic is matched on method and URL alone, in any order; once every recorded
+    // one is served, the last one is served again (a client may ask for the model list
+    // more often than it did).
+    for (size_t position : exchanges->otherCandidates(req.method + " " + target)) {
+        formats::Result<std::shared_ptr<const DecodedExchange>> decoded = exchanges->decoded(position, *reader, rules);
+        if (!decoded)
+            continue;
+        const formats::WireExchange &wire = *(*decoded)->step.wire;
+        if (wire.method != req.method || wire.url != target)
+            continue;
+        exchanges->markServed(position);
+        ++stats.served;
+        return std::make_shared<const formats::Step>((*decoded)->step);
+    }
+    DivergenceInput input{number, req.method, target, req.method + " " + pathOf(target) + " was not recorded", {}};
+    return diverged(describeDivergence(input), std::nullopt, std::nullopt, res);
+}
+
+std::shared_ptr<const formats::Step> ReplayServer::Impl::diverged(Divergence divergence, std::optional<fw::Api> api,
+                                                                 std::optional<size_t> nearest,
+                                                                 httplib::Response &res, const json *incoming)
+{
+    ++stats.divergences;
+    std::shared_ptr<const formats::Step> serve;
+    const bool drift = divergence.environmentDrift && options.allowToolDrift;
+    if (nearest && (drift || options.onMiss == OnMiss::Nearest)) {
+        if (formats::Result<std::shared_ptr<const DecodedExchange>> decoded =
+                exchanges->decoded(*nearest, *reader, rules)) {
+            if (drift && api && incoming)
+                acceptDrift(*api, (*decoded)->normalised, *incoming);
+            serve = std::make_shared<const formats::Step>((*decoded)->step);
+            exchanges->markServed(*nearest);
+            divergence.served = true;
+            stats.driftServed += drift;
+        }
+    }
+    if (!serve) {
+        stats.stopped = options.onMiss == OnMiss::Fail;
+        res.status = 400;
+        std::string first = divergence.report.substr(0, divergence.report.find('\n'));
+        res.set_content(refusal(api, "tapedeck replay: " + first), "application/json");
+    }
+    divergences.push_back(divergence);
+    if (divergenceCallback)
+        divergenceCallback(divergence);
+    if (stats.stopped && stopCallback)
+        stopCallback();
+    return serve;
+}
+
+} // namespace tapedeck::replayer
