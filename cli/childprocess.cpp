@@ -87,10 +87,11 @@ StartedChild startChild(const std::vector<std::string> &command,
         if (stdio == ChildStdio::PipeInAndOut) {
             ::dup2(input[0], STDIN_FILENO);
             ::dup2(output[1], STDOUT_FILENO);
-            // This process may ignore SIGPIPE for its own writes; the child starts with the
-            // default, as it would from a shell.
-            ::signal(SIGPIPE, SIG_DFL);
         }
+        // This process may ignore SIGPIPE for its own writes (the recorder's and replay
+        // server's sockets); the child starts with the default, as it would from a shell,
+        // so that `yes | head -1` in an agent's tool behaves as it always does.
+        ::signal(SIGPIPE, SIG_DFL);
         for (const auto &[name, value] : extraEnvironment)
             ::setenv(name.c_str(), value.c_str(), 1);
         std::vector<char *> argv;

@@ -80,6 +80,9 @@ bool writeReport(const std::string &path, const replayer::ReplayServer &server)
     report["requests"] = stats.requests;
     report["served"] = stats.served;
     report["unused_model_calls"] = stats.unusedExchanges;
+    report["divergence_count"] = stats.divergences;
+    report["drift_served"] = stats.driftServed;
+    report["stopped"] = stats.stopped;
     report["divergences"] = nlohmann::json::array();
     for (const replayer::Divergence &d : server.divergences()) {
         nlohmann::json item = d.json;
@@ -88,7 +91,8 @@ bool writeReport(const std::string &path, const replayer::ReplayServer &server)
     }
     std::ofstream out(path);
     out << report.dump(2) << "\n";
-    return static_cast<bool>(out);
+    out.close(); // a full disk shows when the last bytes are written
+    return !out.fail();
 }
 
 void runReplay(const Options &o)
@@ -132,16 +136,28 @@ void runReplay(const Options &o)
         std::cerr << "tapedeck: replaying run " << server.run().value << " (branch " << server.branch().value
                   << ") of " << o.tape << " at " << base << " (" << server.stats().recordedExchanges
                   << " recorded exchanges)\n";
-    server.onDivergence([quiet = o.quiet](const replayer::Divergence &d) {
-        if (!quiet)
-            std::cerr << "tapedeck: " << d.report << std::flush;
-    });
+    server.onDivergence([](const replayer::Divergence &d) { std::cerr << "tapedeck: " << d.report << std::flush; });
 
-    std::atomic<pid_t> child{-1};
-    server.onStop([&child] {
+    // A divergence that stops the replay stops the agent: SIGTERM, then SIGKILL if it has
+    // not ended within a few seconds (an agent that traps SIGTERM and retries the refused
+    // request would otherwise go on for ever).
+    // `child` is -1 again as soon as the agent has been waited for, so that a late SIGKILL
+    // cannot reach a process that took its pid.
+    auto child = std::make_shared<std::atomic<pid_t>>(-1);
+    auto stopAgent = [child] {
+        const pid_t pid = child->load();
+        if (pid <= 0)
+            return;
+        ::kill(pid, SIGTERM);
+        std::thread([child, pid] {
+            std::this_thread::sleep_for(std::chrono::seconds(5));
+            if (child->load() == pid)
+                ::kill(pid, SIGKILL);
+        }).detach();
+    };
+    server.onStop([stopAgent] {
         g_stop = 1;
-        if (const pid_t pid = child.load(); pid > 0)
-            ::kill(pid, SIGTERM);
+        stopAgent();
     });
 
     int childExit = 0;
@@ -164,9 +180,11 @@ void runReplay(const Options &o)
             commandExitCode() = kExitUsage;
             return;
         }
-        child = agent.pid;
+        *child = agent.pid;
+        if (server.stats().stopped) // a divergence came before the pid was known
+            stopAgent();
         const ChildResult result = waitForChild(agent);
-        child = -1;
+        *child = -1;
         childExit = result.exitCode;
     }
     server.stop();

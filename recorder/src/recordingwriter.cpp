@@ -90,7 +90,7 @@ void RecordingWriter::submit(CapturedExchange exchange)
 {
     {
         std::lock_guard lock(m_mutex);
-        m_queue.push_back(std::move(exchange));
+        m_queue.push_back({std::move(exchange), std::chrono::steady_clock::now()});
         m_stats.pending = static_cast<int64_t>(m_queue.size());
     }
     m_wake.notify_one();
@@ -105,8 +105,21 @@ void RecordingWriter::loop()
             m_wake.wait(lock, [this] { return m_stopping || !m_queue.empty(); });
             if (m_queue.empty())
                 return; // stopping, and everything is written
-            exchange = std::move(m_queue.front());
-            m_queue.pop_front();
+            // An exchange is handed over once its answer has reached the client, which is
+            // not always before the client's next request has been answered too: the
+            // longest-waiting one is held for kOrderWindow, and whichever queued exchange
+            // began first is written first, so that a client's calls are steps in the order
+            // it made them.
+            const auto due = m_queue.front().queuedAt + kOrderWindow;
+            if (!m_stopping && std::chrono::steady_clock::now() < due) {
+                m_wake.wait_until(lock, due, [this] { return m_stopping; });
+                continue;
+            }
+            auto first = std::min_element(m_queue.begin(), m_queue.end(), [](const Queued &a, const Queued &b) {
+                return a.exchange.startedUs < b.exchange.startedUs;
+            });
+            exchange = std::move(first->exchange);
+            m_queue.erase(first);
         }
         const size_t bodyBytes = exchange.wire.requestBody.size() + exchange.wire.responseBody.size();
         record(exchange);

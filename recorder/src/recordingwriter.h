@@ -15,6 +15,7 @@
 #include <tapedeck/formats/tape.h>
 #include <tapedeck/recorder/recorder.h>
 
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <map>
@@ -83,7 +84,13 @@ private:
 
     mutable std::mutex m_mutex;
     std::condition_variable m_wake;
-    std::deque<CapturedExchange> m_queue;
+    struct Queued {
+        CapturedExchange exchange;
+        std::chrono::steady_clock::time_point queuedAt;
+    };
+    // How long an exchange waits for one that began before it (RecordingWriter::loop).
+    static constexpr std::chrono::milliseconds kOrderWindow{50};
+    std::deque<Queued> m_queue;
     bool m_stopping = false;
     RecorderStats m_stats;
     std::thread m_thread;

@@ -1,5 +1,7 @@
 #include "recordedanswer.h"
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <thread>
 
@@ -40,9 +42,12 @@ void sendRecordedAnswer(std::shared_ptr<const formats::Step> step, double speed,
     const formats::WireExchange &wire = *step->wire;
     res.status = wire.status == 0 ? 502 : wire.status;
     std::string contentType = "application/json";
-    for (const auto &[name, value] : wire.responseHeaders.items()) {
+    for (const auto &[recordedName, value] : wire.responseHeaders.items()) {
         if (!value.is_string())
             continue;
+        // The recorder keeps names lowercased; a tape imported from elsewhere may not.
+        std::string name = recordedName;
+        std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
         const std::string &text = value.get_ref<const std::string &>();
         if (name == "content-type")
             contentType = text;

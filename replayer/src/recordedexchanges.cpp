@@ -171,8 +171,20 @@ std::vector<size_t> RecordedExchanges::laterInThread(size_t position, size_t cou
     return out;
 }
 
+const nlohmann::json &DecodedExchange::normalised(const MatchRules &rules) const
+{
+    if (!m_normalised) {
+        nlohmann::json body = nlohmann::json::parse(step.wire->requestBody, nullptr, false);
+        if (body.is_discarded())
+            m_normalised = nlohmann::json();
+        else
+            m_normalised = api ? rules.normalise(*api, std::move(body)) : std::move(body);
+    }
+    return *m_normalised;
+}
+
 formats::Result<std::shared_ptr<const DecodedExchange>>
-RecordedExchanges::decoded(size_t position, const formats::TapeReader &reader, const MatchRules &rules)
+RecordedExchanges::decoded(size_t position, const formats::TapeReader &reader)
 {
     if (auto it = m_decoded.find(position); it != m_decoded.end())
         return it->second;
@@ -186,9 +198,6 @@ RecordedExchanges::decoded(size_t position, const formats::TapeReader &reader, c
     auto out = std::make_shared<DecodedExchange>();
     if (step->wire->method == "POST")
         out->api = fw::apiForPath(step->wire->url);
-    nlohmann::json body = nlohmann::json::parse(step->wire->requestBody, nullptr, false);
-    if (!body.is_discarded())
-        out->normalised = out->api ? rules.normalise(*out->api, std::move(body)) : std::move(body);
     out->step = std::move(*step);
     // Only candidates stay decoded: a thread's next call, the proxy's answers, and what a
     // divergence report looked at last.

@@ -35,7 +35,12 @@ struct RecordedExchange {
 struct DecodedExchange {
     formats::Step step;
     std::optional<formats::wire::Api> api; // nullopt: not a model call
-    nlohmann::json normalised;             // the request body through the rules; null if not JSON
+    // The request body through the rules (null when it is not JSON), made on first use: a
+    // request that comes byte for byte as recorded is matched without it.
+    const nlohmann::json &normalised(const MatchRules &rules) const;
+
+private:
+    mutable std::optional<nlohmann::json> m_normalised;
 };
 
 class RecordedExchanges {
@@ -62,10 +67,9 @@ public:
     // The model calls after `position` in its thread, for the report's nearest candidates.
     std::vector<size_t> laterInThread(size_t position, size_t count) const;
 
-    // The exchange at `position`, decoded and normalised (cached while it is a candidate).
+    // The exchange at `position`, decoded (cached while it is a candidate).
     formats::Result<std::shared_ptr<const DecodedExchange>> decoded(size_t position,
-                                                                   const formats::TapeReader &reader,
-                                                                   const MatchRules &rules);
+                                                                   const formats::TapeReader &reader);
     void markServed(size_t position);
 
 private:

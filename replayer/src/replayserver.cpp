@@ -30,14 +30,15 @@ std::string pathOf(const std::string &target)
     return target.substr(0, target.find('?'));
 }
 
-// The error an API client understands, in the API's own shape.
-std::string refusal(std::optional<fw::Api> api, const std::string &message)
+// The error an API client understands, in the shape of the API its path names (OpenAI's
+// for any other path).
+std::string refusal(const std::string &target, const std::string &message)
 {
     fw::ApiError error;
     error.httpStatus = 400;
     error.type = "invalid_request_error";
     error.message = message;
-    return fw::renderError(api.value_or(fw::Api::OpenAIChat), error).dump();
+    return fw::renderError(fw::apiForPath(target).value_or(fw::Api::OpenAIChat), error).dump();
 }
 
 } // namespace
@@ -62,6 +63,12 @@ struct ReplayServer::Impl {
     std::vector<std::pair<json, json>> acceptedDrift;
     std::function<void(const Divergence &)> divergenceCallback;
     std::function<void()> stopCallback;
+    // What handle() tells the callbacks once it has let go of the mutex.
+    struct Notice {
+        std::optional<Divergence> divergence;
+        bool stopped = false;
+    };
+    Notice notice; // of the request being matched; under the mutex
 
     void handle(const httplib::Request &req, httplib::Response &res);
     // Under the mutex. What to answer `req` with: a recorded step, or null with `res`
@@ -77,7 +84,7 @@ struct ReplayServer::Impl {
                                                   const json *incoming = nullptr);
     ComparedCandidate compared(size_t position, fw::Api api, const json &incoming);
     void acceptDrift(fw::Api api, const json &recorded, const json &incoming);
-    void applyAcceptedDrift(fw::Api api, json &incoming) const;
+    bool applyAcceptedDrift(fw::Api api, json &incoming) const; // true when it changed it
 };
 
 ReplayServer::ReplayServer(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
@@ -192,19 +199,30 @@ void ReplayServer::Impl::handle(const httplib::Request &req, httplib::Response &
 {
     const int64_t arrived = nowUs();
     const std::string target = req.target.empty() ? req.path : req.target;
+    const std::optional<fw::Api> api = req.method == "POST" ? fw::apiForPath(target) : std::nullopt;
     std::shared_ptr<const formats::Step> answer;
+    Notice told;
+    std::function<void(const Divergence &)> onDivergence;
+    std::function<void()> onStop;
     {
         std::lock_guard lock(mutex);
         const int64_t number = ++stats.requests;
         if (stats.stopped) {
-            res.status = 503;
-            res.set_content(refusal(std::nullopt, "tapedeck replay has stopped at a divergence"),
-                            "application/json");
+            // Not a status clients retry: the replay is over.
+            res.status = 400;
+            res.set_content(refusal(target, "tapedeck replay has stopped at a divergence"), "application/json");
             return;
         }
-        const std::optional<fw::Api> api = req.method == "POST" ? fw::apiForPath(target) : std::nullopt;
         answer = api ? matchModelCall(number, *api, target, req, res) : matchOther(number, target, req, res);
+        told = std::move(notice);
+        notice = {};
+        onDivergence = divergenceCallback;
+        onStop = stopCallback;
     }
+    if (told.divergence && onDivergence)
+        onDivergence(*told.divergence);
+    if (told.stopped && onStop)
+        onStop();
     if (answer)
         sendRecordedAnswer(std::move(answer), options.speed, arrived, res);
 }
@@ -220,9 +238,9 @@ ComparedCandidate ReplayServer::Impl::compared(size_t position, fw::Api api, con
     c.threadLabel = threadLabels.count(e.thread) ? threadLabels[e.thread] : "";
     if (e.kind == formats::StepKind::ModelCall)
         c.callInThread = exchanges->callNumberInThread(position);
-    formats::Result<std::shared_ptr<const DecodedExchange>> decoded = exchanges->decoded(position, *reader, rules);
+    formats::Result<std::shared_ptr<const DecodedExchange>> decoded = exchanges->decoded(position, *reader);
     if (decoded) {
-        c.comparison = compareRequests(api, (*decoded)->normalised, incoming);
+        c.comparison = compareRequests(api, (*decoded)->normalised(rules), incoming);
     } else {
         c.comparison.similarity = 0;
     }
@@ -234,42 +252,55 @@ std::shared_ptr<const formats::Step> ReplayServer::Impl::matchModelCall(int64_t 
                                                                        const httplib::Request &req,
                                                                        httplib::Response &res)
 {
+    // The recorded calls on this route that may come next; one sent byte for byte as
+    // recorded matches without being parsed.
+    std::vector<std::shared_ptr<const DecodedExchange>> sameRoute;
+    std::vector<size_t> sameRoutePositions;
+    for (size_t position : exchanges->modelCallCandidates()) {
+        formats::Result<std::shared_ptr<const DecodedExchange>> decoded = exchanges->decoded(position, *reader);
+        if (!decoded || (*decoded)->api != api || pathOf((*decoded)->step.wire->url) != pathOf(target))
+            continue;
+        sameRoute.push_back(*decoded);
+        sameRoutePositions.push_back(position);
+    }
+    auto serve = [&](size_t i) {
+        exchanges->markServed(sameRoutePositions[i]);
+        ++stats.served;
+        return std::shared_ptr<const formats::Step>(sameRoute[i], &sameRoute[i]->step);
+    };
+    for (size_t i = 0; i < sameRoute.size(); ++i)
+        if (sameRoute[i]->step.wire->requestBody == req.body)
+            return serve(i);
     json body = json::parse(req.body, nullptr, false);
-    Divergence divergence;
     if (body.is_discarded() || !body.is_object()) {
         DivergenceInput input{number, req.method, target, "the request body is not a JSON object", {}};
         return diverged(describeDivergence(input), api, std::nullopt, res);
     }
     json incoming = rules.normalise(api, std::move(body));
-    applyAcceptedDrift(api, incoming);
-    const std::vector<size_t> candidates = exchanges->modelCallCandidates();
-    std::vector<size_t> sameRoute;
-    for (size_t position : candidates) {
-        formats::Result<std::shared_ptr<const DecodedExchange>> decoded = exchanges->decoded(position, *reader, rules);
-        if (!decoded)
-            continue;
-        const DecodedExchange &d = **decoded;
-        if (d.api != api || pathOf(d.step.wire->url) != pathOf(target))
-            continue;
-        if (d.normalised == incoming) {
-            exchanges->markServed(position);
-            ++stats.served;
-            return std::make_shared<const formats::Step>(d.step);
-        }
-        sameRoute.push_back(position);
-    }
+    for (size_t i = 0; i < sameRoute.size(); ++i)
+        if (sameRoute[i]->normalised(rules) == incoming)
+            return serve(i);
+    // The same request again with the tool outputs this replay already went on with put
+    // back as recorded; only after the request as it is, which another thread may send.
+    if (applyAcceptedDrift(api, incoming))
+        for (size_t i = 0; i < sameRoute.size(); ++i)
+            if (sameRoute[i]->normalised(rules) == incoming)
+                return serve(i);
 
     // A miss: the frontier's calls on this route and the next ones of their threads, nearest
     // first.
     std::vector<ComparedCandidate> ranked;
     std::vector<size_t> positions;
-    for (size_t position : sameRoute) {
-        std::vector<size_t> more = exchanges->laterInThread(position, 2);
-        for (size_t p : more)
-            if (std::find(positions.begin(), positions.end(), p) == positions.end())
-                positions.push_back(p);
-        positions.push_back(position);
-    }
+    // The frontier first, so that on a tie the call that was due is the one named.
+    auto add = [&positions](size_t p) {
+        if (std::find(positions.begin(), positions.end(), p) == positions.end())
+            positions.push_back(p);
+    };
+    for (size_t position : sameRoutePositions)
+        add(position);
+    for (size_t position : sameRoutePositions)
+        for (size_t p : exchanges->laterInThread(position, 2))
+            add(p);
     for (size_t position : positions)
         ranked.push_back(compared(position, api, incoming));
     std::vector<size_t> order(ranked.size());
@@ -285,7 +316,7 @@ std::shared_ptr<const formats::Step> ReplayServer::Impl::matchModelCall(int64_t 
         if (i == 0)
             nearest = positions[order[i]];
     }
-    if (sameRoute.empty())
+    if (sameRoutePositions.empty())
         input.problem = "no recorded call to " + pathOf(target) + " is left to answer it";
     return diverged(describeDivergence(input), api, nearest, res, &incoming);
 }
@@ -304,19 +335,22 @@ void ReplayServer::Impl::acceptDrift(fw::Api api, const json &recorded, const js
             acceptedDrift.emplace_back(now[i], was[i]);
 }
 
-void ReplayServer::Impl::applyAcceptedDrift(fw::Api api, json &incoming) const
+bool ReplayServer::Impl::applyAcceptedDrift(fw::Api api, json &incoming) const
 {
     if (acceptedDrift.empty())
-        return;
+        return false;
     auto conversation = incoming.find(fw::conversationMember(api));
     if (conversation == incoming.end() || !conversation->is_array())
-        return;
+        return false;
+    bool changed = false;
     for (json &message : *conversation)
         for (const auto &[now, was] : acceptedDrift)
             if (message == now) {
                 message = was;
+                changed = true;
                 break;
             }
+    return changed;
 }
 
 std::shared_ptr<const formats::Step> ReplayServer::Impl::matchOther(int64_t number, const std::string &target,
@@ -327,7 +361,7 @@ std::shared_ptr<const formats::Step> ReplayServer::Impl::matchOther(int64_t numb
     // one is served, the last one is served again (a client may ask for the model list
     // more often than it did).
     for (size_t position : exchanges->otherCandidates(req.method + " " + target)) {
-        formats::Result<std::shared_ptr<const DecodedExchange>> decoded = exchanges->decoded(position, *reader, rules);
+        formats::Result<std::shared_ptr<const DecodedExchange>> decoded = exchanges->decoded(position, *reader);
         if (!decoded)
             continue;
         const formats::WireExchange &wire = *(*decoded)->step.wire;
@@ -335,7 +369,7 @@ std::shared_ptr<const formats::Step> ReplayServer::Impl::matchOther(int64_t numb
             continue;
         exchanges->markServed(position);
         ++stats.served;
-        return std::make_shared<const formats::Step>((*decoded)->step);
+        return std::shared_ptr<const formats::Step>(*decoded, &(*decoded)->step);
     }
     DivergenceInput input{number, req.method, target, req.method + " " + pathOf(target) + " was not recorded", {}};
     return diverged(describeDivergence(input), std::nullopt, std::nullopt, res);
@@ -350,10 +384,10 @@ std::shared_ptr<const formats::Step> ReplayServer::Impl::diverged(Divergence div
     const bool drift = divergence.environmentDrift && options.allowToolDrift;
     if (nearest && (drift || options.onMiss == OnMiss::Nearest)) {
         if (formats::Result<std::shared_ptr<const DecodedExchange>> decoded =
-                exchanges->decoded(*nearest, *reader, rules)) {
+                exchanges->decoded(*nearest, *reader)) {
             if (drift && api && incoming)
-                acceptDrift(*api, (*decoded)->normalised, *incoming);
-            serve = std::make_shared<const formats::Step>((*decoded)->step);
+                acceptDrift(*api, (*decoded)->normalised(rules), *incoming);
+            serve = std::shared_ptr<const formats::Step>(*decoded, &(*decoded)->step);
             exchanges->markServed(*nearest);
             divergence.served = true;
             stats.driftServed += drift;
@@ -363,13 +397,11 @@ std::shared_ptr<const formats::Step> ReplayServer::Impl::diverged(Divergence div
         stats.stopped = options.onMiss == OnMiss::Fail;
         res.status = 400;
         std::string first = divergence.report.substr(0, divergence.report.find('\n'));
-        res.set_content(refusal(api, "tapedeck replay: " + first), "application/json");
+        res.set_content(refusal(divergence.path, "tapedeck replay: " + first), "application/json");
     }
     divergences.push_back(divergence);
-    if (divergenceCallback)
-        divergenceCallback(divergence);
-    if (stats.stopped && stopCallback)
-        stopCallback();
+    notice.divergence = divergence;
+    notice.stopped = stats.stopped;
     return serve;
 }
 

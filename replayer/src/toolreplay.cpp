@@ -1,6 +1,8 @@
 #include <tapedeck/replayer/toolreplay.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <filesystem>
 #include <map>
 #include <set>
 
@@ -142,7 +144,14 @@ Result<ToolReplay> ToolReplay::load(const std::string &path, const ToolReplaySel
     Result<std::unique_ptr<formats::TapeReader>> tape = formats::TapeReader::open(path);
     if (!tape)
         return tape.error();
-    return load(**tape, selection);
+    // Under `tapedeck replay` of this same tape, the tools come from the run it replays.
+    ToolReplaySelection chosen = selection;
+    const char *replayTape = std::getenv("TAPEDECK_REPLAY_TAPE");
+    const char *replayRun = std::getenv("TAPEDECK_REPLAY_RUN");
+    std::error_code ignored;
+    if (!chosen.run && replayTape && replayRun && std::filesystem::equivalent(replayTape, path, ignored))
+        chosen.run = formats::RunId(std::atoll(replayRun));
+    return load(**tape, chosen);
 }
 
 Result<ToolReplay> ToolReplay::load(const formats::TapeReader &tape,

@@ -685,7 +685,10 @@ private Q_SLOTS:
         }
         QCOMPARE(calls.size(), sent.size());
         for (size_t i = 0; i < calls.size(); ++i)
-            QVERIFY2(calls[i]->wire->requestBody == sent[i], ("call " + std::to_string(i) + " reads back differently").c_str());
+            QVERIFY2(calls[i]->wire->requestBody == sent[i], ("call " + std::to_string(i) + " reads back differently: " +
+                                                              calls[i]->wire->requestBody.substr(0, 300) + " instead of " +
+                                                              sent[i].substr(0, 300))
+                                                                 .c_str());
         QVERIFY2(calls[72]->thread == calls[0]->thread, "the conversation waiting on a tool lost its thread");
         QVERIFY2(calls[73]->thread == calls[1]->thread, "the conversation left for 70 others lost its thread");
         QVERIFY(toolCall && toolResult);

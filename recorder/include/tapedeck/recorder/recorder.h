@@ -4,9 +4,10 @@
 //
 // What the agent receives is exactly what the upstream sent: status, body bytes, headers
 // (less the hop-by-hop ones), errors included. Recording happens on a writer thread of its
-// own: a request never waits for the disk. Each finished exchange is committed as soon as
-// the writer reaches it (normally within milliseconds), so a crash of the recorder loses at
-// most the exchanges in flight.
+// own: a request never waits for the disk. Each finished exchange is committed within
+// about 50 ms (the writer holds it that long for any exchange that began before it, so that
+// steps keep the order the client made its calls in), so a crash of the recorder loses at
+// most the exchanges in flight and those last few milliseconds.
 //
 // What lands in the tape, per exchange:
 // - a model call (any of the four APIs, see formats/wire.h): the tool results the request

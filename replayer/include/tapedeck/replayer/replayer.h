@@ -11,7 +11,8 @@
 // only tool outputs differ it is environment drift, which `toolDrift` may allow.
 //
 // Requests that are not model calls (model lists, token counts, HEAD /) are answered from
-// the recorded exchange with the same method, path and body, in any order.
+// a recorded exchange with the same method and URL (path and query), in any order, the
+// body not compared; once each is served, the last one again.
 #pragma once
 
 #include <tapedeck/formats/tape.h>
@@ -82,9 +83,10 @@ public:
     formats::RunId run() const;
     formats::BranchId branch() const;
 
-    // Called (from a server thread) for each divergence, as it happens.
+    // Called (from a server thread, no lock held) for each divergence, as it happens.
     void onDivergence(std::function<void(const Divergence &)> callback);
-    // Called (from a server thread) when a divergence stops the replay.
+    // Called (from a server thread, no lock held) when a divergence stops the replay. It
+    // must not call stop(), which waits for that thread.
     void onStop(std::function<void()> callback);
 
     // Stops listening once the requests in flight are answered.

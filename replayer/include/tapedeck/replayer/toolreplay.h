@@ -36,7 +36,9 @@ struct ToolReplaySelection {
         Mcp,   // one MCP server's tools: the threads labelled "mcp: SERVER"
     };
     Source source = Source::Agent;
-    std::optional<formats::RunId> run; // nullopt: the tape's last run
+    // nullopt: the run `tapedeck replay` is replaying when it started this process with the
+    // same tape (TAPEDECK_REPLAY_TAPE, TAPEDECK_REPLAY_RUN), else the tape's last run.
+    std::optional<formats::RunId> run;
     // Source::Mcp: the server's name as in its threads' label ("server-filesystem"); empty
     // picks the run's only server, and is an error when the run holds several.
     std::string server;
