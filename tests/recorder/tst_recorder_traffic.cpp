@@ -15,11 +15,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include <sqlite3.h>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
@@ -578,6 +581,55 @@ private Q_SLOTS:
         QVERIFY2(answer.find("ticket-1234") == std::string::npos, answer.c_str());
         QVERIFY2(answer.find("34 too") == std::string::npos, answer.c_str());
         QVERIFY2(answer.find("<redacted:") != std::string::npos, answer.c_str());
+        QCOMPARE(proxy.stop(), 0);
+    }
+
+    // A disk that stalls: another process holds the tape's write lock for two seconds (as
+    // a stalled disk holds a write). Calls through the proxy meanwhile take no longer than
+    // before it, the tape gains nothing while the lock is held, and once it is let go every
+    // call is there.
+    void stalledDiskDelaysNothing()
+    {
+        QTemporaryDir dir;
+        const QString script = dir.filePath("turns.jsonl");
+        writeScript(script, std::vector<std::string>(12, R"({"text":"ok"})"));
+        ModelProcess model({"--policy", "script", "--script", script, "--quiet"});
+        const QString tape = dir.filePath("run.tape");
+        ProxyProcess proxy(tape, QString::fromStdString(model.url("")));
+        QVERIFY(proxy.port() > 0);
+        const std::string url = proxy.url("/v1/chat/completions");
+        std::vector<qint64> before, during;
+        for (int i = 0; i < 3; ++i) {
+            QElapsedTimer t;
+            t.start();
+            QCOMPARE(httpPost(url, chatBody("before " + std::to_string(i), false)).status, 200L);
+            before.push_back(t.elapsed());
+        }
+        QCOMPARE(stepsOnceThere(tape, 3).size(), size_t(3));
+
+        sqlite3 *holder = nullptr;
+        QCOMPARE(sqlite3_open(tape.toUtf8().constData(), &holder), SQLITE_OK);
+        QCOMPARE(sqlite3_exec(holder, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr), SQLITE_OK);
+        QElapsedTimer held;
+        held.start();
+        for (int i = 0; i < 6; ++i) {
+            QElapsedTimer t;
+            t.start();
+            QCOMPARE(httpPost(url, chatBody("during " + std::to_string(i), false)).status, 200L);
+            during.push_back(t.elapsed());
+        }
+        QCOMPARE(allSteps(tape).size(), size_t(3)); // the writer is waiting for the lock
+        while (held.elapsed() < 2000)
+            QTest::qWait(50);
+        QCOMPARE(sqlite3_exec(holder, "COMMIT", nullptr, nullptr, nullptr), SQLITE_OK);
+        sqlite3_close(holder);
+
+        const qint64 slowestBefore = *std::max_element(before.begin(), before.end());
+        const qint64 slowestDuring = *std::max_element(during.begin(), during.end());
+        qInfo("slowest call: %lld ms before, %lld ms while the tape was locked for 2 s", slowestBefore,
+              slowestDuring);
+        QVERIFY2(slowestDuring < 500, QByteArray::number(slowestDuring).constData());
+        QCOMPARE(stepsOnceThere(tape, 9).size(), size_t(9));
         QCOMPARE(proxy.stop(), 0);
     }
 
