@@ -5,14 +5,10 @@
 // the tape's files.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { compareTapeWithLog, findSecret, recordClient, runDirect, snapshotFiles, stepsOf } from './lib/recording.mjs';
+import { compareTapeWithLog, describeRecording, findSecret, recordClient, runDirect, snapshotFiles, stepsOf } from './lib/recording.mjs';
+import { anthropicFaults } from './lib/faultscripts.mjs';
 
 const script = 'anthropic-client.mjs';
-
-function describe(recorded) {
-  return `tapedeck record exit ${recorded.run.code} ${recorded.run.signal ?? ''}\n` +
-         `stdout: ${recorded.run.stdout}\nstderr: ${recorded.run.stderr}`;
-}
 
 function byStart(steps) {
   return [...steps].sort((a, b) => a.started_us - b.started_us || a.index - b.index);
@@ -22,7 +18,7 @@ test('messages streamed and not, with tool_use, and count_tokens, recorded byte 
   const server = { extraArgs: ['--chars-per-delta', '4'] };
   const direct = await runDirect({ script, args: ['tools'], server });
   const recorded = await recordClient({ script, args: ['tools'], server });
-  assert.equal(recorded.run.code, 0, describe(recorded));
+  assert.equal(recorded.run.code, 0, describeRecording(recorded));
   assert.deepEqual(recorded.report, direct.report, 'the client saw something else through the recorder');
   assert.deepEqual(recorded.report.stream.answer, [{ type: 'text', text: 'The bash tool returned: from-anthropic' }]);
 
@@ -49,21 +45,11 @@ test('messages streamed and not, with tool_use, and count_tokens, recorded byte 
   assert.match(sentKey, /^(Bearer )?sk-t\*\*\*\(len=25\)$/, 'the key reached the model server');
 });
 
-// One line per call of the faults scenario in anthropic-client.mjs.
-const faultScript = [
-  { fault: { kind: 'http', status: 529, message: 'overloaded', retry_after: 1 } },
-  { text: 'after the retry' },
-  { fault: { kind: 'http', status: 429, message: 'slow down', retry_after: 1 } },
-  { fault: { kind: 'http', status: 500, message: 'scripted failure' } },
-  { text: 'never finished, cut after two events', fault: { kind: 'drop', after_events: 2 } },
-  { text: 'still serving' },
-];
-
 test('529 and 429 with retry-after, 500 and a dropped stream reach the client unchanged and are error steps', async () => {
-  const server = { policy: 'script', script: faultScript };
+  const server = { policy: 'script', script: anthropicFaults };
   const direct = await runDirect({ script, args: ['faults'], server });
   const recorded = await recordClient({ script, args: ['faults'], server });
-  assert.equal(recorded.run.code, 0, describe(recorded));
+  assert.equal(recorded.run.code, 0, describeRecording(recorded));
   assert.deepEqual(recorded.report, direct.report, 'the client saw something else through the recorder');
   const seen = recorded.report;
   assert.deepEqual(seen.retried.ok, [{ type: 'text', text: 'after the retry' }], JSON.stringify(seen));

@@ -6,7 +6,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { compareTapeWithLog, findSecret, npmDir, runRecorded, secretKey, snapshotFiles, stepsOf } from './lib/recording.mjs';
+import { claudeCodeEnvironment, compareTapeWithLog, findSecret, npmDir, runRecorded, snapshotFiles, stepsOf } from './lib/recording.mjs';
 import { tempDir } from './lib/modelserver.mjs';
 
 const claude = join(npmDir, 'node_modules', '.bin', 'claude');
@@ -20,17 +20,7 @@ test('claude -p with one Bash call, recorded byte for byte', { timeout: 90000 },
            '--output-format', 'text'],
     cwd: home,
     timeoutMs: 80000,
-    env: {
-      HOME: home,
-      ANTHROPIC_API_KEY: secretKey,
-      ANTHROPIC_MODEL: 'claude-sonnet-4-6',
-      ANTHROPIC_SMALL_FAST_MODEL: 'claude-haiku-4-5',
-      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
-      DISABLE_TELEMETRY: '1',
-      DISABLE_ERROR_REPORTING: '1',
-      DISABLE_AUTOUPDATER: '1',
-      CLAUDE_CODE_MAX_RETRIES: '1',
-    },
+    env: claudeCodeEnvironment(home),
   });
   const describe = `tapedeck record exit ${recorded.run.code} ${recorded.run.signal ?? ''}\n` +
     `stdout: ${recorded.run.stdout}\nstderr: ${recorded.run.stderr}\nrequests: ` +

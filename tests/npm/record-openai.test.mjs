@@ -4,14 +4,10 @@
 // the API key is nowhere in the tape's files.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { compareTapeWithLog, findSecret, recordClient, runDirect, snapshotFiles, stepsOf } from './lib/recording.mjs';
+import { compareTapeWithLog, describeRecording, findSecret, recordClient, runDirect, snapshotFiles, stepsOf } from './lib/recording.mjs';
+import { openaiFaults } from './lib/faultscripts.mjs';
 
 const script = 'openai-client.mjs';
-
-function describe(recorded) {
-  return `tapedeck record exit ${recorded.run.code} ${recorded.run.signal ?? ''}\n` +
-         `stdout: ${recorded.run.stdout}\nstderr: ${recorded.run.stderr}`;
-}
 
 function byStart(steps) {
   return [...steps].sort((a, b) => a.started_us - b.started_us || a.index - b.index);
@@ -21,7 +17,7 @@ test('chat completions and responses, streamed and not, with tool calls, recorde
   const server = { extraArgs: ['--chars-per-delta', '4', '--models', 'gpt-4o,gpt-5'] };
   const direct = await runDirect({ script, args: ['tools'], server });
   const recorded = await recordClient({ script, args: ['tools'], server });
-  assert.equal(recorded.run.code, 0, describe(recorded));
+  assert.equal(recorded.run.code, 0, describeRecording(recorded));
   assert.deepEqual(recorded.report, direct.report, 'the client saw something else through the recorder');
   assert.equal(recorded.report.chat.answer, 'The bash tool returned: from-openai');
 
@@ -51,21 +47,11 @@ test('chat completions and responses, streamed and not, with tool calls, recorde
   assert.equal(recorded.log[0].headers.Authorization ?? recorded.log[0].headers.authorization, 'Bearer sk-t***(len=25)');
 });
 
-// One line per call of the faults scenario in openai-client.mjs.
-const faultScript = [
-  { fault: { kind: 'http', status: 429, message: 'slow down', retry_after: 1 } },
-  { fault: { kind: 'http', status: 429, message: 'slow down', retry_after: 1 } },
-  { text: 'after the retry' },
-  { fault: { kind: 'http', status: 500, message: 'scripted failure' } },
-  { text: 'never finished, cut after two events', fault: { kind: 'drop', after_events: 2 } },
-  { text: 'still serving' },
-];
-
 test('429 with retry-after, 500 and a dropped stream reach the client unchanged and are error steps', async () => {
-  const server = { policy: 'script', script: faultScript };
+  const server = { policy: 'script', script: openaiFaults };
   const direct = await runDirect({ script, args: ['faults'], server });
   const recorded = await recordClient({ script, args: ['faults'], server });
-  assert.equal(recorded.run.code, 0, describe(recorded));
+  assert.equal(recorded.run.code, 0, describeRecording(recorded));
   assert.deepEqual(recorded.report, direct.report, 'the client saw something else through the recorder');
   const seen = recorded.report;
   assert.equal(seen.rateLimited.error?.status, 429, JSON.stringify(seen));

@@ -6,16 +6,12 @@
 // word of the prompt changed on replay is a divergence at the first call, in its message.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { recordClient } from './lib/recording.mjs';
-import { assertPromptDivergence, clientsWithChangedWord, describeReplay, recordedExchangeCount,
+import { describeRecording, recordClient } from './lib/recording.mjs';
+import { anthropicFaults } from './lib/faultscripts.mjs';
+import { assertCleanReplay, assertPromptDivergence, clientsWithChangedWord, recordedExchangeCount,
          replayClient } from './lib/replaying.mjs';
 
 const script = 'anthropic-client.mjs';
-
-function describe(recorded) {
-  return `tapedeck record exit ${recorded.run.code} ${recorded.run.signal ?? ''}\n` +
-         `stdout: ${recorded.run.stdout}\nstderr: ${recorded.run.stderr}`;
-}
 
 // The tools scenario recorded once, for the replay and the divergence below. The model
 // server is stopped before recordClient returns.
@@ -23,17 +19,8 @@ let toolsRecording;
 async function recordedTools() {
   toolsRecording ??= recordClient({ script, args: ['tools'], server: { extraArgs: ['--chars-per-delta', '4'] } });
   const recorded = await toolsRecording;
-  assert.equal(recorded.run.code, 0, describe(recorded));
+  assert.equal(recorded.run.code, 0, describeRecording(recorded));
   return recorded;
-}
-
-function assertCleanReplay(replayed, recorded) {
-  assert.equal(replayed.run.code, 0, describeReplay(replayed));
-  assert.deepEqual(replayed.report.divergences, [], describeReplay(replayed));
-  assert.equal(replayed.report.unused_model_calls, 0, describeReplay(replayed));
-  const exchanges = recordedExchangeCount(recorded.lines);
-  assert.equal(replayed.report.requests, exchanges, describeReplay(replayed));
-  assert.equal(replayed.report.served, exchanges, describeReplay(replayed));
 }
 
 test('messages streamed and not, with tool_use, and count_tokens, replayed offline', async () => {
@@ -50,19 +37,9 @@ test('messages streamed and not, with tool_use, and count_tokens, replayed offli
   assert.ok(large > small, JSON.stringify(replayed.outcome.countTokens));
 });
 
-// One line per call of the faults scenario in anthropic-client.mjs (record-anthropic.test.mjs).
-const faultScript = [
-  { fault: { kind: 'http', status: 529, message: 'overloaded', retry_after: 1 } },
-  { text: 'after the retry' },
-  { fault: { kind: 'http', status: 429, message: 'slow down', retry_after: 1 } },
-  { fault: { kind: 'http', status: 500, message: 'scripted failure' } },
-  { text: 'never finished, cut after two events', fault: { kind: 'drop', after_events: 2 } },
-  { text: 'still serving' },
-];
-
 test('the recorded 529 and 429 with retry-after, 500 and dropped stream happen again on replay', async () => {
-  const recorded = await recordClient({ script, args: ['faults'], server: { policy: 'script', script: faultScript } });
-  assert.equal(recorded.run.code, 0, describe(recorded));
+  const recorded = await recordClient({ script, args: ['faults'], server: { policy: 'script', script: anthropicFaults } });
+  assert.equal(recorded.run.code, 0, describeRecording(recorded));
   const replayed = await replayClient({ tape: recorded.tape, script, args: ['faults'] });
   assertCleanReplay(replayed, recorded);
   assert.equal(recordedExchangeCount(recorded.lines), 6);

@@ -10,9 +10,9 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { npmDir, runRecorded, secretKey, stepsOf } from './lib/recording.mjs';
+import { claudeCodeEnvironment, npmDir, runRecorded, stepsOf } from './lib/recording.mjs';
 import { tempDir } from './lib/modelserver.mjs';
-import { describeReplay, exitDiverged, firstDivergenceDifferences, recordedExchangeCount,
+import { assertCleanReplay, describeReplay, exitDiverged, firstDivergenceDifferences,
          runReplayed } from './lib/replaying.mjs';
 
 const claude = join(npmDir, 'node_modules', '.bin', 'claude');
@@ -27,17 +27,7 @@ function claudeRun(promptText, home) {
     args: ['-p', promptText, '--allowedTools', 'Bash,Read', '--output-format', 'text'],
     cwd: home,
     timeoutMs: 50000,
-    env: {
-      HOME: home,
-      ANTHROPIC_API_KEY: secretKey,
-      ANTHROPIC_MODEL: 'claude-sonnet-4-6',
-      ANTHROPIC_SMALL_FAST_MODEL: 'claude-haiku-4-5',
-      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
-      DISABLE_TELEMETRY: '1',
-      DISABLE_ERROR_REPORTING: '1',
-      DISABLE_AUTOUPDATER: '1',
-      CLAUDE_CODE_MAX_RETRIES: '1',
-    },
+    env: claudeCodeEnvironment(home),
   };
 }
 
@@ -65,13 +55,8 @@ function sessionsIn(home) {
     .filter((f) => f.endsWith('.jsonl')).map((f) => f.slice(0, -'.jsonl'.length));
 }
 
-function assertCleanReplay(replayed, r) {
-  assert.equal(replayed.run.code, 0, describeReplay(replayed));
-  assert.deepEqual(replayed.report.divergences, [], describeReplay(replayed));
-  assert.equal(replayed.report.unused_model_calls, 0, describeReplay(replayed));
-  const exchanges = recordedExchangeCount(r.lines);
-  assert.equal(replayed.report.requests, exchanges, describeReplay(replayed));
-  assert.equal(replayed.report.served, exchanges, describeReplay(replayed));
+function assertSameAsRecorded(replayed, r) {
+  assertCleanReplay(replayed, r);
   assert.equal(replayed.run.stdout, r.run.stdout, 'Claude Code printed something else on replay');
 }
 
@@ -84,7 +69,7 @@ test('claude -p with one Bash call, replayed offline in the home it was recorded
   const r = await recorded();
   const before = sessionsIn(r.home);
   const replayed = await runReplayed({ tape: r.tape, ...claudeRun(prompt, r.home) });
-  assertCleanReplay(replayed, r);
+  assertSameAsRecorded(replayed, r);
   // It was a new session, with a new id in every request's metadata.user_id: the requests
   // were not the recorded bytes, and matched all the same.
   const recordedSession = JSON.parse(JSON.parse(firstModelCall(r).wire.request_body).metadata.user_id).session_id;
@@ -97,7 +82,7 @@ test('claude -p with one Bash call, replayed offline in the home it was recorded
 test('claude -p with one Bash call, replayed offline in a fresh home', { timeout: 60000 }, async () => {
   const r = await recorded();
   const replayed = await runReplayed({ tape: r.tape, ...claudeRun(prompt, tempDir('tapedeck-claude-home-')) });
-  assertCleanReplay(replayed, r);
+  assertSameAsRecorded(replayed, r);
 });
 
 test('one word of the prompt changed on replay: a divergence at the first model call, in the user message',

@@ -5,16 +5,12 @@
 // word of the prompt changed on replay is a divergence at the first call, in its message.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { recordClient } from './lib/recording.mjs';
-import { assertPromptDivergence, clientsWithChangedWord, describeReplay, recordedExchangeCount,
+import { describeRecording, recordClient } from './lib/recording.mjs';
+import { openaiFaults } from './lib/faultscripts.mjs';
+import { assertCleanReplay, assertPromptDivergence, clientsWithChangedWord, recordedExchangeCount,
          replayClient } from './lib/replaying.mjs';
 
 const script = 'openai-client.mjs';
-
-function describe(recorded) {
-  return `tapedeck record exit ${recorded.run.code} ${recorded.run.signal ?? ''}\n` +
-         `stdout: ${recorded.run.stdout}\nstderr: ${recorded.run.stderr}`;
-}
 
 // The tools scenario recorded once, for the replay and the divergence below. The model
 // server is stopped before recordClient returns.
@@ -23,17 +19,8 @@ async function recordedTools() {
   toolsRecording ??= recordClient({ script, args: ['tools'],
                                     server: { extraArgs: ['--chars-per-delta', '4', '--models', 'gpt-4o,gpt-5'] } });
   const recorded = await toolsRecording;
-  assert.equal(recorded.run.code, 0, describe(recorded));
+  assert.equal(recorded.run.code, 0, describeRecording(recorded));
   return recorded;
-}
-
-function assertCleanReplay(replayed, recorded) {
-  assert.equal(replayed.run.code, 0, describeReplay(replayed));
-  assert.deepEqual(replayed.report.divergences, [], describeReplay(replayed));
-  assert.equal(replayed.report.unused_model_calls, 0, describeReplay(replayed));
-  const exchanges = recordedExchangeCount(recorded.lines);
-  assert.equal(replayed.report.requests, exchanges, describeReplay(replayed));
-  assert.equal(replayed.report.served, exchanges, describeReplay(replayed));
 }
 
 test('chat completions and responses, streamed and not, with tool calls, replayed offline', async () => {
@@ -48,19 +35,9 @@ test('chat completions and responses, streamed and not, with tool calls, replaye
   assert.deepEqual(replayed.outcome.models, ['gpt-4o', 'gpt-5']);
 });
 
-// One line per call of the faults scenario in openai-client.mjs (record-openai.test.mjs).
-const faultScript = [
-  { fault: { kind: 'http', status: 429, message: 'slow down', retry_after: 1 } },
-  { fault: { kind: 'http', status: 429, message: 'slow down', retry_after: 1 } },
-  { text: 'after the retry' },
-  { fault: { kind: 'http', status: 500, message: 'scripted failure' } },
-  { text: 'never finished, cut after two events', fault: { kind: 'drop', after_events: 2 } },
-  { text: 'still serving' },
-];
-
 test('the recorded 429 with retry-after, 500 and dropped stream happen again on replay', async () => {
-  const recorded = await recordClient({ script, args: ['faults'], server: { policy: 'script', script: faultScript } });
-  assert.equal(recorded.run.code, 0, describe(recorded));
+  const recorded = await recordClient({ script, args: ['faults'], server: { policy: 'script', script: openaiFaults } });
+  assert.equal(recorded.run.code, 0, describeRecording(recorded));
   const replayed = await replayClient({ tape: recorded.tape, script, args: ['faults'] });
   assertCleanReplay(replayed, recorded);
   assert.equal(recordedExchangeCount(recorded.lines), 6);

@@ -236,3 +236,26 @@ export function snapshotFiles(recorded) {
 
 // For lib/replaying.mjs, which runs the same binaries and reads the same client reports.
 export { clientReport, tapedeckBin };
+
+// What a `tapedeck record` run printed, for an assertion's message.
+export function describeRecording(recorded) {
+  return `tapedeck record exit ${recorded.run.code} ${recorded.run.signal ?? ''}\n` +
+         `stdout: ${recorded.run.stdout}\nstderr: ${recorded.run.stderr}`;
+}
+
+// The environment Claude Code runs with in these tests (as claude-code.test.mjs starts it):
+// `home` as its HOME, the test key, the models the scripted server answers as, and no
+// traffic beyond the model API.
+export function claudeCodeEnvironment(home) {
+  return {
+    HOME: home,
+    ANTHROPIC_API_KEY: secretKey,
+    ANTHROPIC_MODEL: 'claude-sonnet-4-6',
+    ANTHROPIC_SMALL_FAST_MODEL: 'claude-haiku-4-5',
+    CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
+    DISABLE_TELEMETRY: '1',
+    DISABLE_ERROR_REPORTING: '1',
+    DISABLE_AUTOUPDATER: '1',
+    CLAUDE_CODE_MAX_RETRIES: '1',
+  };
+}

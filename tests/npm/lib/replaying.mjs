@@ -75,6 +75,17 @@ export function firstDivergenceDifferences(report) {
 }
 
 
+// A replay that went as recorded: exit 0, no divergence, every recorded exchange asked for
+// and served.
+export function assertCleanReplay(replayed, recorded) {
+  assert.equal(replayed.run.code, 0, describeReplay(replayed));
+  assert.deepEqual(replayed.report.divergences, [], describeReplay(replayed));
+  assert.equal(replayed.report.unused_model_calls, 0, describeReplay(replayed));
+  const exchanges = recordedExchangeCount(recorded.lines);
+  assert.equal(replayed.report.requests, exchanges, describeReplay(replayed));
+  assert.equal(replayed.report.served, exchanges, describeReplay(replayed));
+}
+
 // A replay of `recorded` with one word of the prompt changed (`before` became `after`):
 // stopped at the first request, a divergence at the tape's first model call that is not
 // drift and names exactly the user message, with a diff whose - and + lines show the word.
