@@ -1,3 +1,4 @@
+#include "branchtree.h"
 #include "commands.h"
 #include "exitcodes.h"
 #include "format.h"
@@ -190,6 +191,8 @@ void addDumpCommand(CLI::App &app)
         }
         const int64_t total = (*reader)->stepCount();
         const int64_t last = opts->limit ? std::min(total, opts->from + opts->limit - 1) : total;
+        if (!opts->json && opts->from == 1)
+            printBranchTree(*summary, std::cout, "");
         if (!opts->json)
             std::cout << "   step          at  thr  kind          name                   tokens "
                          "        took      status\n";

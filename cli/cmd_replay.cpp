@@ -1,13 +1,12 @@
 // `tapedeck replay`: answers an agent's model calls from a tape, offline, and says where and
 // why the agent stopped doing what it did when it was recorded.
 #include "agentenvironment.h"
-#include "childprocess.h"
 #include "commands.h"
 #include "exitcodes.h"
+#include "replayedagent.h"
 
 #include <tapedeck/replayer/replayer.h>
 
-#include <atomic>
 #include <csignal>
 #include <chrono>
 #include <fstream>
@@ -138,30 +137,9 @@ void runReplay(const Options &o)
                   << " recorded exchanges)\n";
     server.onDivergence([](const replayer::Divergence &d) { std::cerr << "tapedeck: " << d.report << std::flush; });
 
-    // A divergence that stops the replay stops the agent: SIGTERM, then SIGKILL if it has
-    // not ended within a few seconds (an agent that traps SIGTERM and retries the refused
-    // request would otherwise go on for ever).
-    // `child` is -1 again as soon as the agent has been waited for, so that a late SIGKILL
-    // cannot reach a process that took its pid.
-    auto child = std::make_shared<std::atomic<pid_t>>(-1);
-    auto stopAgent = [child] {
-        const pid_t pid = child->load();
-        if (pid <= 0)
-            return;
-        ::kill(pid, SIGTERM);
-        std::thread([child, pid] {
-            std::this_thread::sleep_for(std::chrono::seconds(5));
-            if (child->load() == pid)
-                ::kill(pid, SIGKILL);
-        }).detach();
-    };
-    server.onStop([stopAgent] {
-        g_stop = 1;
-        stopAgent();
-    });
-
     int childExit = 0;
     if (o.serve) {
+        server.onStop([] { g_stop = 1; });
         std::signal(SIGINT, requestStop);
         std::signal(SIGTERM, requestStop);
         std::cout << "listening on " << base << "\n"
@@ -171,20 +149,16 @@ void runReplay(const Options &o)
         while (!g_stop)
             std::this_thread::sleep_for(std::chrono::milliseconds(50));
     } else {
-        std::map<std::string, std::string> environment = baseUrlEnvironment(base);
-        environment["TAPEDECK_REPLAY_TAPE"] = o.tape;
-        environment["TAPEDECK_REPLAY_RUN"] = std::to_string(server.run().value);
-        const StartedChild agent = startChild(o.command, environment, ChildStdio::Inherit);
-        if (agent.pid <= 0) {
-            std::cerr << "tapedeck: " << agent.error << "\n";
+        const ChildResult result = runAgentAgainstReplay(
+            server, o.command,
+            {{"TAPEDECK_REPLAY_TAPE", o.tape},
+             {"TAPEDECK_REPLAY_RUN", std::to_string(server.run().value)},
+             {"TAPEDECK_REPLAY_BRANCH", std::to_string(server.branch().value)}});
+        if (!result.started) {
+            std::cerr << "tapedeck: " << result.error << "\n";
             commandExitCode() = kExitUsage;
             return;
         }
-        *child = agent.pid;
-        if (server.stats().stopped) // a divergence came before the pid was known
-            stopAgent();
-        const ChildResult result = waitForChild(agent);
-        *child = -1;
         childExit = result.exitCode;
     }
     server.stop();

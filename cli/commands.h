@@ -21,5 +21,6 @@ void addRecordCommand(CLI::App &app);
 void addProxyCommand(CLI::App &app);
 void addMcpCommand(CLI::App &app);
 void addReplayCommand(CLI::App &app);
+void addForkCommand(CLI::App &app);
 
 } // namespace tapedeck::cli

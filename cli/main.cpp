@@ -21,6 +21,7 @@ int main(int argc, char **argv)
     addProxyCommand(app);
     addMcpCommand(app);
     addReplayCommand(app);
+    addForkCommand(app);
     addInfoCommand(app);
     addDumpCommand(app);
     addSearchCommand(app);

@@ -1,5 +1,7 @@
 #include "tapeinfo.h"
 
+#include "branchtree.h"
+
 #include "format.h"
 
 #include <cstdio>
@@ -43,6 +45,7 @@ Status printTapeInfo(const TapeReader &reader, std::ostream &out, bool asJson)
         for (const RunInfo &r : s.runs)
             j["runs"].push_back(runToJson(r));
         j["branches"] = s.branches.size();
+        j["branch_tree"] = branchTreeJson(s);
         j["threads"] = s.threads.size();
         j["steps"] = s.stepCount;
         nlohmann::json kinds = nlohmann::json::object();
@@ -92,6 +95,7 @@ Status printTapeInfo(const TapeReader &reader, std::ostream &out, bool asJson)
     if (forks)
         out << " (" << forks << " forked)";
     out << "\n";
+    printBranchTree(s, out, "  ");
     line("threads") << s.threads.size();
     if (!s.threads.empty()) {
         out << " (";

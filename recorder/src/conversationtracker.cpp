@@ -264,6 +264,26 @@ void ConversationTracker::commit(const Placement &placement, formats::ThreadId t
     }
 }
 
+void ConversationTracker::seedThread(const formats::wire::Request &request, formats::ThreadId threadId,
+                                     const Answer &answer, const std::vector<formats::StepIndex> &toolCallSteps,
+                                     int64_t answerEndedUs)
+{
+    Placement placement;
+    placement.isNew = true;
+    placement.requestKeys = keysOf(request.messages);
+    commit(placement, threadId, &answer, toolCallSteps, answerEndedUs);
+}
+
+void ConversationTracker::renameThread(formats::ThreadId from, formats::ThreadId to)
+{
+    for (ThreadState &t : m_threads)
+        if (t.id == from)
+            t.id = to;
+    for (DormantThread &d : m_dormant)
+        if (d.id == from)
+            d.id = to;
+}
+
 std::optional<formats::ThreadId> ConversationTracker::threadWaitingOnTool() const
 {
     std::optional<formats::ThreadId> best;

@@ -89,6 +89,14 @@ public:
     void commit(const Placement &placement, formats::ThreadId threadId, const Answer *answer,
                 const std::vector<formats::StepIndex> &toolCallSteps, int64_t answerEndedUs);
 
+    // Starts a thread that holds `request` and its answer, as if they had been placed and
+    // committed: a fork's branch continues the threads of its recorded prefix so. The tool
+    // calls of the answer (`toolCallSteps`, steps of the prefix) stay open.
+    void seedThread(const formats::wire::Request &request, formats::ThreadId threadId, const Answer &answer,
+                    const std::vector<formats::StepIndex> &toolCallSteps, int64_t answerEndedUs);
+    // Gives a thread another id (a seeded thread once it is written to the tape).
+    void renameThread(formats::ThreadId from, formats::ThreadId to);
+
     // Threads started so far, dormant and forgotten ones included.
     size_t threadCount() const { return m_started; }
     // The thread that most recently asked for a tool call still open: a new thread started

@@ -4,7 +4,7 @@
 #include "contentdecoding.h"
 #include "mcproute.h"
 #include "textutil.h"
-#include "upstreamtransfer.h"
+#include <tapedeck/recorder/upstreamtransfer.h>
 
 #include <httplib.h>
 

@@ -56,10 +56,27 @@ std::string threadLabel(const formats::wire::Request &request, size_t threadNumb
 
 RecordingWriter::RecordingWriter(std::unique_ptr<formats::TapeWriter> writer,
                                  std::optional<formats::RunId> firstRun, RunGrouping grouping,
-                                 Redactor redactor)
+                                 Redactor redactor, std::optional<BranchStart> branchStart)
     : m_writer(std::move(writer)), m_grouping(std::move(grouping)), m_redactor(std::move(redactor))
 {
-    if (firstRun) {
+    if (firstRun && branchStart) {
+        auto &slot = m_runs[""];
+        slot = std::make_unique<RunRecording>(*firstRun, branchStart->branch);
+        m_latest = slot.get();
+        m_forkThread = branchStart->forkThread;
+        for (size_t i = 0; i < branchStart->continued.size(); ++i) {
+            const ContinuedThread &c = branchStart->continued[i];
+            // The forked thread is on the tape already; the others only once they go on.
+            formats::ThreadId id = i == 0 ? branchStart->forkThread : formats::ThreadId(-int64_t(i));
+            if (i > 0) {
+                formats::ThreadInfo info = c.info;
+                info.branch = branchStart->branch;
+                info.parent.reset(); // a thread of the prefix; not one of this branch's
+                m_unwrittenThreads[id] = info;
+            }
+            slot->tracker.seedThread(c.request, id, c.answer, c.toolCallSteps, c.answerEndedUs);
+        }
+    } else if (firstRun) {
         formats::Result<formats::BranchId> branch = m_writer->mainBranch(*firstRun);
         if (branch) {
             auto &slot = m_runs[""];
@@ -140,6 +157,16 @@ formats::Status RecordingWriter::finish(int64_t endedUs, const std::string &outc
     if (m_thread.joinable())
         m_thread.join();
     formats::Status status = formats::Status::success();
+    if (m_forkThread) {
+        Step end;
+        end.thread = *m_forkThread;
+        end.kind = StepKind::Annotation;
+        end.name = "branch outcome";
+        end.startedUs = end.endedUs = endedUs;
+        end.payload = {{"branch_outcome", outcome}};
+        if (formats::Result<formats::StepIndex> written = m_writer->append(end); !written)
+            status = written.error();
+    }
     for (const formats::RunId run : m_begun) {
         formats::Status ended = m_writer->endRun(run, endedUs, outcome);
         if (!ended && status)
@@ -278,8 +305,10 @@ void RecordingWriter::recordModelCall(RunRecording &run, CapturedExchange &excha
             return;
         }
         thread = *added;
+    } else if (std::optional<formats::ThreadId> written = writtenThread(run, placement.thread, exchange.startedUs)) {
+        thread = *written;
     } else {
-        thread = placement.thread;
+        return;
     }
     // Placed: the neutral forms of the request and the answer are not needed any more, and
     // their text can be tens of megabytes that would otherwise be held while the steps are
@@ -352,6 +381,26 @@ void RecordingWriter::appendOne(Step step)
     }
     std::lock_guard lock(m_mutex);
     ++m_stats.stepsWritten;
+}
+
+std::optional<formats::ThreadId> RecordingWriter::writtenThread(RunRecording &run, formats::ThreadId placed,
+                                                                int64_t atUs)
+{
+    auto unwritten = m_unwrittenThreads.find(placed);
+    if (unwritten == m_unwrittenThreads.end())
+        return placed;
+    formats::ThreadInfo info = unwritten->second;
+    info.startedUs = atUs;
+    formats::Result<formats::ThreadId> added = m_writer->addThread(info);
+    if (!added) {
+        noteWriteError(added.error());
+        return std::nullopt;
+    }
+    run.tracker.renameThread(placed, *added);
+    m_unwrittenThreads.erase(unwritten);
+    std::lock_guard lock(m_mutex);
+    ++m_stats.threads;
+    return *added;
 }
 
 formats::ThreadId RecordingWriter::otherTrafficThread(RunRecording &run)

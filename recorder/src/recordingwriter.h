@@ -8,6 +8,7 @@
 #pragma once
 
 #include "capturedexchange.h"
+#include "continuedthreads.h"
 #include "conversationtracker.h"
 #include "mcprecording.h"
 #include "redactor.h"
@@ -36,16 +37,25 @@ struct RunGrouping {
     formats::RunInfo template_; // what each run begun per session is named after
 };
 
+// Recording into a branch of `firstRun` other than its original one: a fork's.
+struct BranchStart {
+    formats::BranchId branch;
+    std::vector<ContinuedThread> continued; // the prefix's threads, for the tracker
+    formats::ThreadId forkThread;           // continued[0]'s in the branch, already written
+};
+
 class RecordingWriter {
 public:
     // `firstRun` is the run begun already (always when not per session), recorded into
-    // until a session asks for another.
+    // until a session asks for another: into its original branch, or into `branchStart`'s
+    // (a run the writer then does not end).
     RecordingWriter(std::unique_ptr<formats::TapeWriter> writer, std::optional<formats::RunId> firstRun,
-                    RunGrouping grouping, Redactor redactor);
+                    RunGrouping grouping, Redactor redactor, std::optional<BranchStart> branchStart = {});
     ~RecordingWriter();
 
     void submit(CapturedExchange exchange);
-    // Writes what is queued, stops the thread, ends every run begun.
+    // Writes what is queued, stops the thread, ends every run begun; on a fork's branch,
+    // writes `outcome` as its last step.
     formats::Status finish(int64_t endedUs, const std::string &outcome);
     RecorderStats stats() const;
 
@@ -71,6 +81,9 @@ private:
     void recordMcpCall(RunRecording &run, const McpCall &call);
     void appendOne(formats::Step step);
     formats::ThreadId otherTrafficThread(RunRecording &run);
+    // The tape's thread for a placement's: a continued prefix thread is written to the tape
+    // when its first step is. Unset when it cannot be written (the error is noted).
+    std::optional<formats::ThreadId> writtenThread(RunRecording &run, formats::ThreadId placed, int64_t atUs);
     void noteWriteError(const formats::Error &error);
 
     std::unique_ptr<formats::TapeWriter> m_writer;
@@ -81,6 +94,10 @@ private:
     std::map<std::string, std::unique_ptr<RunRecording>> m_runs;
     std::vector<formats::RunId> m_begun;
     RunRecording *m_latest = nullptr; // where reported MCP calls go
+    // A fork's continued threads not yet on the tape, by the stand-in id (negative) the
+    // tracker knows them by; and the thread its outcome goes to.
+    std::map<formats::ThreadId, formats::ThreadInfo> m_unwrittenThreads;
+    std::optional<formats::ThreadId> m_forkThread;
 
     mutable std::mutex m_mutex;
     std::condition_variable m_wake;

@@ -1,4 +1,4 @@
-#include "upstreamtransfer.h"
+#include <tapedeck/recorder/upstreamtransfer.h>
 
 #include "textutil.h"
 
@@ -151,6 +151,7 @@ std::unique_ptr<UpstreamTransfer> UpstreamTransfer::start(UpstreamRequest reques
     }
     curl_easy_setopt(d.easy, CURLOPT_URL, request.url.c_str());
     curl_easy_setopt(d.easy, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+    curl_easy_setopt(d.easy, CURLOPT_FORBID_REUSE, request.reuseConnection ? 0L : 1L);
     if (request.method == "HEAD")
         curl_easy_setopt(d.easy, CURLOPT_NOBODY, 1L);
     if (!d.body.empty() || request.method == "POST" || request.method == "PUT" ||

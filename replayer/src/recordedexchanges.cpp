@@ -1,7 +1,6 @@
 #include "recordedexchanges.h"
 
 #include <algorithm>
-#include <limits>
 
 namespace tapedeck::replayer {
 
@@ -10,103 +9,37 @@ using formats::Error;
 using formats::ErrorCode;
 using formats::StepKind;
 
-namespace {
-
-std::string idList(const std::vector<int64_t> &ids)
-{
-    std::string out;
-    for (int64_t id : ids)
-        out += (out.empty() ? "" : ", ") + std::to_string(id);
-    return out;
-}
-
-// A branch and the last step of it that the replayed branch shares.
-struct LineageEntry {
-    formats::BranchId branch;
-    int64_t lastStep;
-};
-
-} // namespace
 
 formats::Result<RecordedExchanges> RecordedExchanges::load(const formats::TapeReader &reader,
                                                            std::optional<formats::RunId> run,
-                                                           std::optional<formats::BranchId> branch)
+                                                           std::optional<formats::BranchId> branch,
+                                                           std::optional<formats::StepIndex> before)
 {
-    formats::Result<std::vector<formats::RunInfo>> runs = reader.runs();
-    if (!runs)
-        return runs.error();
-    if (runs->empty())
-        return Error{ErrorCode::NotFound, reader.path() + " holds no run to replay"};
-    std::vector<int64_t> runIds;
-    for (const formats::RunInfo &info : *runs)
-        runIds.push_back(info.id.value);
-    if (run && std::find(runIds.begin(), runIds.end(), run->value) == runIds.end())
-        return Error{ErrorCode::NotFound, reader.path() + " has no run " + std::to_string(run->value) +
-                                              " (its runs: " + idList(runIds) + ")"};
+    formats::Result<BranchLineage> lineage = BranchLineage::resolve(reader, run, branch);
+    if (!lineage)
+        return lineage.error();
+    if (before)
+        lineage->endBefore(*before);
     RecordedExchanges out;
-    out.m_run = run ? *run : runs->back().id;
-
-    formats::Result<std::vector<formats::BranchInfo>> branches = reader.branches();
-    if (!branches)
-        return branches.error();
-    std::map<formats::BranchId, formats::BranchInfo> ofRun;
-    std::vector<int64_t> branchIds;
-    for (const formats::BranchInfo &info : *branches) {
-        if (info.run != out.m_run)
-            continue;
-        ofRun[info.id] = info;
-        branchIds.push_back(info.id.value);
-        if (!branch && !info.parent)
-            out.m_branch = info.id;
-    }
-    if (branch) {
-        if (!ofRun.count(*branch))
-            return Error{ErrorCode::NotFound, "run " + std::to_string(out.m_run.value) + " of " +
-                                                  reader.path() + " has no branch " +
-                                                  std::to_string(branch->value) + " (its branches: " +
-                                                  idList(branchIds) + ")"};
-        out.m_branch = *branch;
-    }
-    if (out.m_branch.value == 0)
-        return Error{ErrorCode::Corrupt, "run " + std::to_string(out.m_run.value) + " of " + reader.path() +
-                                             " has no original branch"};
-
-    std::vector<LineageEntry> lineage{{out.m_branch, std::numeric_limits<int64_t>::max()}};
-    for (const formats::BranchInfo *at = &ofRun[out.m_branch]; at->parent && ofRun.count(*at->parent);) {
-        const int64_t cut = at->forkStep ? at->forkStep->value : 0;
-        lineage.push_back({*at->parent, std::min(lineage.back().lastStep, cut)});
-        at = &ofRun[*at->parent];
-    }
-    auto shared = [&lineage](const formats::StepSummary &s) {
-        for (const LineageEntry &entry : lineage)
-            if (entry.branch == s.branch)
-                return s.index.value <= entry.lastStep;
-        return false;
-    };
-
-    constexpr int64_t kPage = 4096;
-    const int64_t total = reader.stepCount();
-    for (int64_t first = 1; first <= total; first += kPage) {
-        formats::Result<std::vector<formats::StepSummary>> page =
-            reader.stepSummaries(formats::StepIndex(first), kPage);
-        if (!page)
-            return page.error();
-        for (const formats::StepSummary &s : *page) {
-            if (s.run != out.m_run || !shared(s))
-                continue;
-            const bool replayable = s.kind == StepKind::ModelCall || s.kind == StepKind::HttpExchange ||
-                                    (s.kind == StepKind::Error && s.requestBytes > 0);
-            // A model call imported without its wire bytes has nothing to answer with.
-            if (!replayable || (s.kind == StepKind::ModelCall && s.requestBytes == 0))
-                continue;
-            if (s.kind == StepKind::ModelCall) {
-                out.m_threads[s.thread].positions.push_back(out.m_exchanges.size());
-                ++out.m_modelCalls;
-            }
-            out.m_exchanges.push_back({s.index, s.thread, s.kind, s.name, false});
+    out.m_run = lineage->run();
+    out.m_branch = lineage->branch();
+    formats::Status read = lineage->forEach(reader, [&out](const formats::StepSummary &s) {
+        const bool replayable = s.kind == StepKind::ModelCall || s.kind == StepKind::HttpExchange ||
+                                (s.kind == StepKind::Error && s.requestBytes > 0);
+        // A model call imported without its wire bytes has nothing to answer with.
+        if (!replayable || (s.kind == StepKind::ModelCall && s.requestBytes == 0))
+            return true;
+        if (s.kind == StepKind::ModelCall) {
+            out.m_threads[s.thread].positions.push_back(out.m_exchanges.size());
+            ++out.m_modelCalls;
         }
-    }
-    if (out.m_exchanges.empty())
+        out.m_exchanges.push_back({s.index, s.thread, s.kind, s.name, false});
+        return true;
+    });
+    if (!read)
+        return read.error();
+    // A fork's prefix may be empty: it goes live at once.
+    if (out.m_exchanges.empty() && !before)
         return Error{ErrorCode::NotFound, "branch " + std::to_string(out.m_branch.value) + " of run " +
                                               std::to_string(out.m_run.value) + " in " + reader.path() +
                                               " has no recorded exchange with its wire bytes to replay"};
@@ -118,6 +51,14 @@ int64_t RecordedExchanges::unservedModelCalls() const
     int64_t count = 0;
     for (const RecordedExchange &e : m_exchanges)
         count += e.kind == StepKind::ModelCall && !e.served;
+    return count;
+}
+
+int64_t RecordedExchanges::unservedModelCallsUpTo(formats::StepIndex last) const
+{
+    int64_t count = 0;
+    for (const RecordedExchange &e : m_exchanges)
+        count += e.kind == StepKind::ModelCall && !e.served && e.step <= last;
     return count;
 }
 

@@ -8,6 +8,7 @@
 // it, and only the next model call of each thread is kept decoded. Not thread-safe.
 #pragma once
 
+#include "branchlineage.h"
 #include "matchrules.h"
 
 #include <tapedeck/formats/tape.h>
@@ -45,16 +46,19 @@ private:
 
 class RecordedExchanges {
 public:
-    // Errors: no such run or branch, nothing replayable on it.
+    // Errors: no such run or branch, nothing replayable on it. With `before`, only the
+    // exchanges before that step (a fork's prefix, which may be empty).
     static formats::Result<RecordedExchanges> load(const formats::TapeReader &reader,
                                                    std::optional<formats::RunId> run,
-                                                   std::optional<formats::BranchId> branch);
+                                                   std::optional<formats::BranchId> branch,
+                                                   std::optional<formats::StepIndex> before = {});
 
     formats::RunId run() const { return m_run; }
     formats::BranchId branch() const { return m_branch; }
     const std::vector<RecordedExchange> &all() const { return m_exchanges; }
     int64_t modelCalls() const { return m_modelCalls; }
     int64_t unservedModelCalls() const;
+    int64_t unservedModelCallsUpTo(formats::StepIndex last) const;
 
     // The model calls a model-call request may be: the first unserved one of each thread,
     // and the unserved proxy answers for an unreachable upstream; in recorded order.

@@ -2,9 +2,11 @@
 // recorded exchanges. One mutex guards the tape reader and the record of what was served;
 // answers are sent outside it, so a slow-paced stream does not hold up other threads.
 #include "divergencereport.h"
+#include "liveforwarding.h"
 #include "matchrules.h"
 #include "recordedanswer.h"
 #include "recordedexchanges.h"
+#include "requestedit.h"
 
 #include <tapedeck/formats/wire.h>
 #include <tapedeck/replayer/replayer.h>
@@ -41,6 +43,86 @@ std::string refusal(const std::string &target, const std::string &message)
     return fw::renderError(fw::apiForPath(target).value_or(fw::Api::OpenAIChat), error).dump();
 }
 
+// Each message of the request's conversation that is the first of a pair becomes the
+// second; true when one did.
+bool replaceMessages(fw::Api api, json &request, const std::vector<std::pair<json, json>> &pairs)
+{
+    if (pairs.empty())
+        return false;
+    auto conversation = request.find(fw::conversationMember(api));
+    if (conversation == request.end() || !conversation->is_array())
+        return false;
+    bool changed = false;
+    for (json &message : *conversation)
+        for (const auto &[now, was] : pairs)
+            if (message == now) {
+                message = was;
+                changed = true;
+                break;
+            }
+    return changed;
+}
+
+int64_t wallClockUs()
+{
+    using namespace std::chrono;
+    return duration_cast<microseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+// A live request as it goes out: a fork's edits made; or the fork's own answer to give.
+struct LiveRequest {
+    std::string target;
+    std::string body;
+    std::optional<formats::WireExchange> answered;
+};
+
+// The exchange of a model call answered with `response`, in the API and the streaming the
+// request asked for; Gemini's stream without alt=sse is one JSON array.
+formats::WireExchange answeredExchange(fw::Api api, const httplib::Request &req, const std::string &target,
+                                       std::string body, fw::Response response)
+{
+    formats::WireExchange wire;
+    wire.method = req.method;
+    wire.url = target;
+    wire.status = 200;
+    for (const auto &[name, value] : req.headers)
+        if (name != "LOCAL_ADDR" && name != "LOCAL_PORT" && name != "REMOTE_ADDR" && name != "REMOTE_PORT")
+            wire.requestHeaders[name] = value;
+    const json request = json::parse(body, nullptr, false);
+    bool stream = request.is_object() && request.value("stream", false);
+    bool sse = true;
+    if (api == fw::Api::Gemini) {
+        const std::optional<fw::GeminiTarget> gemini = fw::geminiTarget(target);
+        stream = gemini && gemini->stream;
+        sse = gemini && gemini->sse;
+    }
+    if (response.model.empty() && request.is_object())
+        response.model = request.value("model", "");
+    wire.requestBody = std::move(body);
+    if (!stream) {
+        wire.responseHeaders = json{{"content-type", "application/json"}};
+        wire.responseBody = fw::renderResponse(api, response).dump();
+        return wire;
+    }
+    const int64_t at = wallClockUs();
+    const std::vector<fw::SseEvent> events = fw::renderStream(api, response);
+    if (!sse) {
+        json array = json::array();
+        for (const fw::SseEvent &event : events)
+            array.push_back(json::parse(event.data, nullptr, false));
+        wire.responseHeaders = json{{"content-type", "application/json"}};
+        wire.responseBody = array.dump();
+        return wire;
+    }
+    wire.responseHeaders = json{{"content-type", "text/event-stream"}};
+    for (const fw::SseEvent &event : events) {
+        const std::string encoded = fw::encodeSse(event);
+        wire.responseBody += encoded;
+        wire.chunks.push_back({static_cast<uint32_t>(encoded.size()), at});
+    }
+    return wire;
+}
+
 } // namespace
 
 struct ReplayServer::Impl {
@@ -61,30 +143,49 @@ struct ReplayServer::Impl {
     // it, and as it was recorded. Later requests carry the same message again, which is the
     // drift already reported, not a new one.
     std::vector<std::pair<json, json>> acceptedDrift;
+    // The same messages as the bodies held them: a fork sends the model the recorded ones,
+    // so that the prefix its branch continues is the one recorded.
+    std::vector<std::pair<json, json>> acceptedRawDrift;
+    bool wentLive = false;
+    std::optional<RequestEditor> editor;
+    std::optional<fw::Response> answer; // the fork's, until the first live model call takes it
     std::function<void(const Divergence &)> divergenceCallback;
     std::function<void()> stopCallback;
     // What handle() tells the callbacks once it has let go of the mutex.
     struct Notice {
         std::optional<Divergence> divergence;
         bool stopped = false;
+        bool goLive = false; // the request that missed goes live (OnMiss::Live)
     };
     Notice notice; // of the request being matched; under the mutex
 
     void handle(const httplib::Request &req, httplib::Response &res);
+    // Under the mutex: whether the replay is live for this request, going live when a fork's
+    // prefix is all served.
+    bool isLive(int64_t number);
+    // Under the mutex: the request as it goes out live.
+    LiveRequest liveRequest(std::optional<fw::Api> api, std::string target, std::string body,
+                            const httplib::Request &req);
+    // Under the mutex: a fork's edits, made to a model call's body once the replay is past
+    // the fork (fork.h); false when none applies yet.
+    // Live, the tool outputs the replay went on with are sent as recorded, too.
+    bool edit(fw::Api api, bool live, std::string &target, std::string &body);
     // Under the mutex. What to answer `req` with: a recorded step, or null with `res`
     // already filled (a refusal).
     std::shared_ptr<const formats::Step> matchModelCall(int64_t number, fw::Api api, const std::string &target,
-                                                        const httplib::Request &req, httplib::Response &res);
+                                                        const std::string &method, const std::string &body,
+                                                        httplib::Response &res);
     std::shared_ptr<const formats::Step> matchOther(int64_t number, const std::string &target,
                                                     const httplib::Request &req, httplib::Response &res);
     // Records the divergence; returns the step to serve anyway, or null after refusing.
     // `incoming` is the normalised request, when it is a model call's.
     std::shared_ptr<const formats::Step> diverged(Divergence divergence, std::optional<fw::Api> api,
                                                   std::optional<size_t> nearest, httplib::Response &res,
-                                                  const json *incoming = nullptr);
+                                                  const json *incoming = nullptr,
+                                                  const std::string *incomingBody = nullptr);
     ComparedCandidate compared(size_t position, fw::Api api, const json &incoming);
-    void acceptDrift(fw::Api api, const json &recorded, const json &incoming);
-    bool applyAcceptedDrift(fw::Api api, json &incoming) const; // true when it changed it
+    void acceptDrift(fw::Api api, const DecodedExchange &recorded, const json &incoming,
+                     const std::string &incomingBody);
 };
 
 ReplayServer::ReplayServer(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
@@ -107,11 +208,26 @@ formats::Result<std::unique_ptr<ReplayServer>> ReplayServer::start(ReplayOptions
         impl->rules = std::move(*rules);
     }
     formats::Result<RecordedExchanges> exchanges =
-        RecordedExchanges::load(*impl->reader, options.run, options.branch);
+        RecordedExchanges::load(*impl->reader, options.run, options.branch, options.forkAt);
     if (!exchanges)
         return exchanges.error();
     impl->exchanges = std::move(*exchanges);
     impl->stats.recordedExchanges = static_cast<int64_t>(impl->exchanges->all().size());
+    if ((options.onMiss == OnMiss::Live || options.forkAt) && options.liveUrl.empty())
+        return formats::Error{formats::ErrorCode::InvalidArgument,
+                              "a replay that goes live needs the URL to send live requests to"};
+    if (options.edits.empty() && !options.forkAt) {
+        // A forked branch replays with the edits it was made with: the agent sends its own
+        // unedited history, the branch recorded what the model was sent.
+        formats::Result<BranchEdits> edits = editsOfBranch(*impl->reader, impl->exchanges->branch());
+        if (!edits)
+            return edits.error();
+        options.edits = std::move(edits->edits);
+        options.editsAfter = edits->after;
+    }
+    if (!options.edits.empty())
+        impl->editor.emplace(options.edits);
+    impl->answer = options.answer;
     if (formats::Result<std::vector<formats::ThreadInfo>> threads = impl->reader->threads())
         for (const formats::ThreadInfo &t : *threads)
             impl->threadLabels[t.id] = t.label;
@@ -198,9 +314,11 @@ std::vector<Divergence> ReplayServer::divergences() const
 void ReplayServer::Impl::handle(const httplib::Request &req, httplib::Response &res)
 {
     const int64_t arrived = nowUs();
+    const int64_t arrivedWallClock = wallClockUs();
     const std::string target = req.target.empty() ? req.path : req.target;
     const std::optional<fw::Api> api = req.method == "POST" ? fw::apiForPath(target) : std::nullopt;
     std::shared_ptr<const formats::Step> answer;
+    std::optional<LiveRequest> outgoing;
     Notice told;
     std::function<void(const Divergence &)> onDivergence;
     std::function<void()> onStop;
@@ -213,7 +331,23 @@ void ReplayServer::Impl::handle(const httplib::Request &req, httplib::Response &
             res.set_content(refusal(target, "tapedeck replay has stopped at a divergence"), "application/json");
             return;
         }
-        answer = api ? matchModelCall(number, *api, target, req, res) : matchOther(number, target, req, res);
+        // Decided once, before this request is matched: serving it may use up the prefix,
+        // which makes the next request, not this one, the first live one.
+        bool live = isLive(number);
+        std::string editedTarget = target;
+        std::string editedBody;
+        const bool edited = api && edit(*api, live, editedTarget, editedBody = req.body);
+        const std::string &body = edited ? editedBody : req.body;
+        if (!live) {
+            answer = api ? matchModelCall(number, *api, editedTarget, req.method, body, res)
+                         : matchOther(number, target, req, res);
+            if (notice.goLive) {
+                live = wentLive = true;
+                stats.liveFrom = number;
+            }
+        }
+        if (live)
+            outgoing = liveRequest(api, std::move(editedTarget), edited ? std::move(editedBody) : req.body, req);
         told = std::move(notice);
         notice = {};
         onDivergence = divergenceCallback;
@@ -223,8 +357,59 @@ void ReplayServer::Impl::handle(const httplib::Request &req, httplib::Response &
         onDivergence(*told.divergence);
     if (told.stopped && onStop)
         onStop();
-    if (answer)
+    if (answer) {
         sendRecordedAnswer(std::move(answer), options.speed, arrived, res);
+    } else if (outgoing && outgoing->answered) {
+        res.status = outgoing->answered->status;
+        res.set_content(outgoing->answered->responseBody,
+                        outgoing->answered->responseHeaders.value("content-type", "application/json"));
+        if (options.recordAnswered)
+            options.recordAnswered(std::move(*outgoing->answered), arrivedWallClock, wallClockUs());
+    } else if (outgoing) {
+        forwardLive(options.liveUrl, req, outgoing->target, std::move(outgoing->body), res);
+    }
+}
+
+bool ReplayServer::Impl::isLive(int64_t number)
+{
+    if (!wentLive && options.forkAt && exchanges->unservedModelCalls() == 0) {
+        wentLive = true;
+        stats.liveFrom = number;
+    }
+    return wentLive;
+}
+
+LiveRequest ReplayServer::Impl::liveRequest(std::optional<fw::Api> api, std::string target, std::string body,
+                                            const httplib::Request &req)
+{
+    ++stats.live;
+    LiveRequest out{std::move(target), std::move(body), std::nullopt};
+    if (api && answer) {
+        out.answered = answeredExchange(*api, req, out.target, out.body, std::move(*answer));
+        answer.reset();
+    }
+    return out;
+}
+
+bool ReplayServer::Impl::edit(fw::Api api, bool live, std::string &target, std::string &body)
+{
+    const bool pastFork =
+        editor && options.editsAfter && exchanges->unservedModelCallsUpTo(*options.editsAfter) == 0;
+    if (!pastFork && !(live && !acceptedRawDrift.empty()))
+        return false;
+    json parsed = json::parse(body, nullptr, false);
+    if (!parsed.is_object())
+        return false;
+    bool changed = live && replaceMessages(api, parsed, acceptedRawDrift);
+    if (pastFork) {
+        std::vector<std::string> lines = editor->apply(api, target, parsed);
+        changed = changed || !lines.empty();
+        if (stats.edited.empty())
+            stats.edited = std::move(lines);
+    }
+    if (changed)
+        body = parsed.dump();
+    return changed;
 }
 
 ComparedCandidate ReplayServer::Impl::compared(size_t position, fw::Api api, const json &incoming)
@@ -249,7 +434,8 @@ ComparedCandidate ReplayServer::Impl::compared(size_t position, fw::Api api, con
 
 std::shared_ptr<const formats::Step> ReplayServer::Impl::matchModelCall(int64_t number, fw::Api api,
                                                                        const std::string &target,
-                                                                       const httplib::Request &req,
+                                                                       const std::string &method,
+                                                                       const std::string &requestBody,
                                                                        httplib::Response &res)
 {
     // The recorded calls on this route that may come next; one sent byte for byte as
@@ -269,11 +455,11 @@ std::shared_ptr<const formats::Step> ReplayServer::Impl::matchModelCall(int64_t 
         return std::shared_ptr<const formats::Step>(sameRoute[i], &sameRoute[i]->step);
     };
     for (size_t i = 0; i < sameRoute.size(); ++i)
-        if (sameRoute[i]->step.wire->requestBody == req.body)
+        if (sameRoute[i]->step.wire->requestBody == requestBody)
             return serve(i);
-    json body = json::parse(req.body, nullptr, false);
+    json body = json::parse(requestBody, nullptr, false);
     if (body.is_discarded() || !body.is_object()) {
-        DivergenceInput input{number, req.method, target, "the request body is not a JSON object", {}};
+        DivergenceInput input{number, method, target, "the request body is not a JSON object", {}};
         return diverged(describeDivergence(input), api, std::nullopt, res);
     }
     json incoming = rules.normalise(api, std::move(body));
@@ -282,7 +468,7 @@ std::shared_ptr<const formats::Step> ReplayServer::Impl::matchModelCall(int64_t 
             return serve(i);
     // The same request again with the tool outputs this replay already went on with put
     // back as recorded; only after the request as it is, which another thread may send.
-    if (applyAcceptedDrift(api, incoming))
+    if (replaceMessages(api, incoming, acceptedDrift))
         for (size_t i = 0; i < sameRoute.size(); ++i)
             if (sameRoute[i]->normalised(rules) == incoming)
                 return serve(i);
@@ -309,7 +495,7 @@ std::shared_ptr<const formats::Step> ReplayServer::Impl::matchModelCall(int64_t 
     std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
         return ranked[a].comparison.similarity > ranked[b].comparison.similarity;
     });
-    DivergenceInput input{number, req.method, target, {}, {}};
+    DivergenceInput input{number, method, target, {}, {}};
     std::optional<size_t> nearest;
     for (size_t i = 0; i < order.size() && i < 3; ++i) {
         input.candidates.push_back(ranked[order[i]]);
@@ -318,39 +504,32 @@ std::shared_ptr<const formats::Step> ReplayServer::Impl::matchModelCall(int64_t 
     }
     if (sameRoutePositions.empty())
         input.problem = "no recorded call to " + pathOf(target) + " is left to answer it";
-    return diverged(describeDivergence(input), api, nearest, res, &incoming);
+    return diverged(describeDivergence(input), api, nearest, res, &incoming, &requestBody);
 }
 
-void ReplayServer::Impl::acceptDrift(fw::Api api, const json &recorded, const json &incoming)
+void ReplayServer::Impl::acceptDrift(fw::Api api, const DecodedExchange &recorded, const json &incoming,
+                                     const std::string &incomingBody)
 {
     const char *member = fw::conversationMember(api);
-    if (!recorded.contains(member) || !incoming.contains(member))
+    const json &recordedNormalised = recorded.normalised(rules);
+    if (!recordedNormalised.contains(member) || !incoming.contains(member))
         return;
-    const json &was = recorded[member];
+    const json &was = recordedNormalised[member];
     const json &now = incoming[member];
     if (!was.is_array() || !now.is_array())
         return;
-    for (size_t i = 0; i < was.size() && i < now.size(); ++i)
-        if (was[i] != now[i])
-            acceptedDrift.emplace_back(now[i], was[i]);
-}
-
-bool ReplayServer::Impl::applyAcceptedDrift(fw::Api api, json &incoming) const
-{
-    if (acceptedDrift.empty())
-        return false;
-    auto conversation = incoming.find(fw::conversationMember(api));
-    if (conversation == incoming.end() || !conversation->is_array())
-        return false;
-    bool changed = false;
-    for (json &message : *conversation)
-        for (const auto &[now, was] : acceptedDrift)
-            if (message == now) {
-                message = was;
-                changed = true;
-                break;
-            }
-    return changed;
+    const json wasRaw = json::parse(recorded.step.wire->requestBody, nullptr, false);
+    const json nowRaw = json::parse(incomingBody, nullptr, false);
+    const bool rawAligned = wasRaw.is_object() && nowRaw.is_object() && wasRaw.contains(member) &&
+                            nowRaw.contains(member) && wasRaw[member].size() == was.size() &&
+                            nowRaw[member].size() == now.size();
+    for (size_t i = 0; i < was.size() && i < now.size(); ++i) {
+        if (was[i] == now[i])
+            continue;
+        acceptedDrift.emplace_back(now[i], was[i]);
+        if (rawAligned)
+            acceptedRawDrift.emplace_back(nowRaw[member][i], wasRaw[member][i]);
+    }
 }
 
 std::shared_ptr<const formats::Step> ReplayServer::Impl::matchOther(int64_t number, const std::string &target,
@@ -377,7 +556,8 @@ std::shared_ptr<const formats::Step> ReplayServer::Impl::matchOther(int64_t numb
 
 std::shared_ptr<const formats::Step> ReplayServer::Impl::diverged(Divergence divergence, std::optional<fw::Api> api,
                                                                  std::optional<size_t> nearest,
-                                                                 httplib::Response &res, const json *incoming)
+                                                                 httplib::Response &res, const json *incoming,
+                                                                 const std::string *incomingBody)
 {
     ++stats.divergences;
     std::shared_ptr<const formats::Step> serve;
@@ -385,15 +565,17 @@ std::shared_ptr<const formats::Step> ReplayServer::Impl::diverged(Divergence div
     if (nearest && (drift || options.onMiss == OnMiss::Nearest)) {
         if (formats::Result<std::shared_ptr<const DecodedExchange>> decoded =
                 exchanges->decoded(*nearest, *reader)) {
-            if (drift && api && incoming)
-                acceptDrift(*api, (*decoded)->normalised(rules), *incoming);
+            if (drift && api && incoming && incomingBody)
+                acceptDrift(*api, **decoded, *incoming, *incomingBody);
             serve = std::shared_ptr<const formats::Step>(*decoded, &(*decoded)->step);
             exchanges->markServed(*nearest);
             divergence.served = true;
             stats.driftServed += drift;
         }
     }
-    if (!serve) {
+    if (!serve && options.onMiss == OnMiss::Live) {
+        notice.goLive = true; // handle() sends this request on
+    } else if (!serve) {
         stats.stopped = options.onMiss == OnMiss::Fail;
         res.status = 400;
         std::string first = divergence.report.substr(0, divergence.report.find('\n'));

@@ -1,5 +1,7 @@
 #include <tapedeck/replayer/toolreplay.h>
 
+#include "branchlineage.h"
+
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
@@ -96,21 +98,21 @@ struct PickedThreads {
 
 // The threads of `branch` whose tool steps are to be answered from.
 Result<PickedThreads> pickThreads(const std::vector<formats::ThreadInfo> &all,
-                                  formats::BranchId branch, formats::RunId run,
+                                  const BranchLineage &lineage, formats::RunId run,
                                   const std::string &tapePath, const ToolReplaySelection &selection)
 {
     PickedThreads picked;
     const std::string runName = "run " + std::to_string(run.value) + " of " + tapePath;
     if (selection.source == ToolReplaySelection::Source::Agent) {
         for (const formats::ThreadInfo &thread : all)
-            if (thread.branch == branch && !isMcpLabel(thread.label))
+            if (lineage.includes(thread.branch) && !isMcpLabel(thread.label))
                 picked.threads.insert(thread.id);
         picked.description = "the agent's tools in " + runName;
         return picked;
     }
     std::set<std::string> servers;
     for (const formats::ThreadInfo &thread : all)
-        if (thread.branch == branch && isMcpLabel(thread.label))
+        if (lineage.includes(thread.branch) && isMcpLabel(thread.label))
             servers.insert(thread.label.substr(std::char_traits<char>::length(kMcpLabelPrefix)));
     const std::vector<std::string> names(servers.begin(), servers.end());
     std::string server = selection.server;
@@ -131,7 +133,7 @@ Result<PickedThreads> pickThreads(const std::vector<formats::ThreadInfo> &all,
                          ")"};
     }
     for (const formats::ThreadInfo &thread : all)
-        if (thread.branch == branch && thread.label == kMcpLabelPrefix + server)
+        if (lineage.includes(thread.branch) && thread.label == kMcpLabelPrefix + server)
             picked.threads.insert(thread.id);
     picked.description = kMcpLabelPrefix + server + " in " + runName;
     return picked;
@@ -148,9 +150,13 @@ Result<ToolReplay> ToolReplay::load(const std::string &path, const ToolReplaySel
     ToolReplaySelection chosen = selection;
     const char *replayTape = std::getenv("TAPEDECK_REPLAY_TAPE");
     const char *replayRun = std::getenv("TAPEDECK_REPLAY_RUN");
+    const char *replayBranch = std::getenv("TAPEDECK_REPLAY_BRANCH");
     std::error_code ignored;
-    if (!chosen.run && replayTape && replayRun && std::filesystem::equivalent(replayTape, path, ignored))
+    if (!chosen.run && replayTape && replayRun && std::filesystem::equivalent(replayTape, path, ignored)) {
         chosen.run = formats::RunId(std::atoll(replayRun));
+        if (!chosen.branch && replayBranch)
+            chosen.branch = formats::BranchId(std::atoll(replayBranch));
+    }
     return load(**tape, chosen);
 }
 
@@ -178,20 +184,14 @@ Result<ToolReplay> ToolReplay::load(const formats::TapeReader &tape,
         run = *selection.run;
     }
 
-    // The recorded original: a fork's branches answer their own calls live.
-    Result<std::vector<formats::BranchInfo>> branches = tape.branches();
-    if (!branches)
-        return branches.error();
-    const auto original =
-        std::find_if(branches->begin(), branches->end(),
-                     [&](const formats::BranchInfo &b) { return b.run == run && !b.parent; });
-    if (original == branches->end())
-        return Error{ErrorCode::Corrupt, tape.path() + ": run " + std::to_string(run.value) +
-                                             " has no original branch"};
+    // The branch's steps: its ancestors' up to its fork point, then its own.
+    Result<BranchLineage> lineage = BranchLineage::resolve(tape, run, selection.branch);
+    if (!lineage)
+        return lineage.error();
     Result<std::vector<formats::ThreadInfo>> threads = tape.threads();
     if (!threads)
         return threads.error();
-    Result<PickedThreads> picked = pickThreads(*threads, original->id, run, tape.path(), selection);
+    Result<PickedThreads> picked = pickThreads(*threads, *lineage, run, tape.path(), selection);
     if (!picked)
         return picked.error();
 
@@ -210,7 +210,7 @@ Result<ToolReplay> ToolReplay::load(const formats::TapeReader &tape,
         if (!page)
             return page.error();
         for (const formats::StepSummary &summary : *page) {
-            if (summary.run != run || !picked->threads.count(summary.thread))
+            if (!lineage->holds(summary) || !picked->threads.count(summary.thread))
                 continue;
             const bool listing = summary.kind == StepKind::McpCall && summary.name == "tools/list";
             if (summary.kind != StepKind::ToolCall && summary.kind != StepKind::ToolResult &&

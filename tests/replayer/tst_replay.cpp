@@ -4,6 +4,7 @@
 // the right step and part; recorded bytes served exactly; bad input refused clearly.
 #include "modelprocess.h"
 #include "recordedsteps.h"
+#include "tapedeckprocess.h"
 
 #include <tapedeck/formats/tape.h>
 
@@ -22,29 +23,6 @@ using nlohmann::json;
 
 namespace {
 
-struct Finished {
-    int exitCode = -1;
-    QByteArray out;
-    QByteArray err;
-};
-
-Finished runTapedeck(const QStringList &args, int timeoutMs = 90000)
-{
-    QProcess process;
-    process.start(QStringLiteral(TAPEDECK_BIN), args);
-    Finished f;
-    if (!process.waitForFinished(timeoutMs)) {
-        process.kill();
-        process.waitForFinished();
-        f.err = "timed out: " + process.readAllStandardError();
-        return f;
-    }
-    f.exitCode = process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;
-    f.out = process.readAllStandardOutput();
-    f.err = process.readAllStandardError();
-    return f;
-}
-
 QStringList agentCommand(const QString &work, const QString &task)
 {
     return {QStringLiteral(TAPEDECK_AGENT_BIN), "--api", "anthropic", "--model", "claude-sonnet-4-6",
@@ -58,13 +36,6 @@ const std::vector<std::string> kScript = {
     R"({"tool_calls":[{"name":"write_file","arguments":{"path":"summary.txt","content":"three lines\n"}}]})",
     R"({"text":"Done: data.txt has three lines; summary.txt says so."})"};
 
-void writeFile(const QString &path, const QByteArray &content)
-{
-    QFile file(path);
-    QVERIFY(file.open(QIODevice::WriteOnly));
-    file.write(content);
-}
-
 // Records the agent on the task in `work` into `tape`; the agent's stdout.
 QByteArray recordAgent(const QString &dir, const QString &work, const QString &tape)
 {
@@ -76,14 +47,6 @@ QByteArray recordAgent(const QString &dir, const QString &work, const QString &t
     if (f.exitCode != 0)
         qWarning("record failed: %s", f.err.constData());
     return f.exitCode == 0 ? f.out : QByteArray();
-}
-
-json readJson(const QString &path)
-{
-    QFile file(path);
-    if (!file.open(QIODevice::ReadOnly))
-        return json();
-    return json::parse(file.readAll().toStdString(), nullptr, false);
 }
 
 } // namespace
@@ -285,11 +248,7 @@ private Q_SLOTS:
     {
         QTemporaryDir dir;
         const QString work = dir.filePath("work");
-        QVERIFY(QDir().mkpath(work));
-        const QDir from(QStringLiteral(KERNEL_TUNING_DIR));
-        for (const QString &name : from.entryList(QDir::Files))
-            if (name != "run_bench" && name != "best_kernel.c")
-                QVERIFY(QFile::copy(from.filePath(name), QDir(work).filePath(name)));
+        copyKernelWorkspace(work);
         const QString task = "Make kernel_matmul in kernel.c faster while it stays correct; see TASK.md. "
                              "You have a budget of 4 benchmark evaluations.";
         auto agent = [&](const QString &workdir) {

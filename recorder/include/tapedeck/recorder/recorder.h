@@ -28,9 +28,11 @@
 #pragma once
 
 #include <tapedeck/formats/tape.h>
+#include <tapedeck/formats/wire.h>
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -45,6 +47,19 @@ struct Upstreams {
     std::string gemini = "https://generativelanguage.googleapis.com";
 
     static Upstreams all(const std::string &url); // one upstream for every API
+};
+
+// Recording the continuation of a recorded run as a new branch of it (`tapedeck fork`): the
+// branch is added to the run, a fork_point step opens it, and its first requests continue
+// the threads of the recorded prefix, so the tool results they carry are linked to the
+// prefix's tool calls. The run itself is left as it was recorded (its end and outcome);
+// the branch's outcome is an annotation step at its end.
+struct ForkRecording {
+    formats::BranchInfo branch;             // run, parent, forkStep, description
+    // The prefix's last model call of each thread the branch may continue; the first is the
+    // forked thread, where the fork_point and the outcome go.
+    std::vector<formats::StepIndex> continuedCalls;
+    nlohmann::json forkPoint = nlohmann::json::object(); // the fork_point step's payload
 };
 
 struct RecorderOptions {
@@ -66,6 +81,8 @@ struct RecorderOptions {
     bool runPerSession = false;
     int64_t sessionIdleSeconds = 1800;
     int64_t upstreamTimeoutSeconds = 600;   // a whole exchange, streams included
+    // Record into a new branch of a run of the existing tape instead of a new run.
+    std::optional<ForkRecording> fork;
 };
 
 struct RecorderStats {
@@ -96,6 +113,7 @@ public:
     int port() const;
     std::string baseUrl() const; // "http://127.0.0.1:PORT", with the token path when set
     formats::RunId run() const; // the run begun at start; none (0) with runPerSession
+    formats::BranchId branch() const; // the branch recorded into; none (0) with runPerSession
     const std::string &tapePath() const;
 
     // Stops listening, lets the exchanges in flight end, commits everything and ends the
@@ -103,6 +121,10 @@ public:
     formats::Status finish(const std::string &outcome);
 
     RecorderStats stats() const;
+
+    // Records an exchange that did not cross the proxy, as if it had: a fork's model call
+    // whose answer was replaced, which `tapedeck fork` answered itself. From any thread.
+    void recordAnswered(formats::WireExchange wire, int64_t startedUs, int64_t firstByteUs, int64_t endedUs);
 
 private:
     struct Impl;

@@ -13,9 +13,15 @@
 // Requests that are not model calls (model lists, token counts, HEAD /) are answered from
 // a recorded exchange with the same method and URL (path and query), in any order, the
 // body not compared; once each is served, the last one again.
+//
+// A replay can go live: at its first miss (OnMiss::Live), or, for a fork, once the prefix
+// is served. From then on every request goes to a live server, the recorder of the new
+// branch, and a fork's edits are made to each model call on the way.
 #pragma once
 
 #include <tapedeck/formats/tape.h>
+#include <tapedeck/formats/wire.h>
+#include <tapedeck/replayer/fork.h>
 
 #include <nlohmann/json.hpp>
 
@@ -31,6 +37,7 @@ namespace tapedeck::replayer {
 enum class OnMiss {
     Fail,    // refuse the request (HTTP 400 in the API's error shape) and stop the replay
     Nearest, // serve the nearest recorded answer and go on
+    Live,    // go live (ReplayOptions::liveUrl) from this request on
 };
 
 struct ReplayOptions {
@@ -45,6 +52,22 @@ struct ReplayOptions {
     OnMiss onMiss = OnMiss::Fail;
     bool allowToolDrift = false;             // a miss where only tool outputs differ is served
     std::string matchRulesFile;              // extra rules (MATCHING.md); empty: built-in only
+
+    // Going live: every request from then on is sent on to `liveUrl` (the recorder of a new
+    // branch) as it came, less a fork's edits, and its answer passed back as it arrives.
+    std::string liveUrl;                     // required with OnMiss::Live or forkAt
+    // A fork (fork.h): only the exchanges before this step are replayed; once every model
+    // call among them is served, the replay goes live.
+    std::optional<formats::StepIndex> forkAt;
+    // A fork's edits (fork.h), made to every model call that comes once each recorded one up
+    // to `editsAfter` is served: a fork's live requests, and, replaying a forked branch, the
+    // requests after its fork step, which the agent sends unedited.
+    std::vector<RequestEdit> edits;
+    std::optional<formats::StepIndex> editsAfter;
+    // Given instead of a live answer to the first live model call, and handed to
+    // `recordAnswered` (the new branch's recorder) as the exchange it was.
+    std::optional<formats::wire::Response> answer;
+    std::function<void(formats::WireExchange wire, int64_t startedUs, int64_t endedUs)> recordAnswered;
 };
 
 // One request that matched nothing recorded.
@@ -67,6 +90,9 @@ struct ReplayStats {
     int64_t recordedExchanges = 0;           // replayable exchanges on the branch
     int64_t unusedExchanges = 0;             // recorded model calls never asked for
     bool stopped = false;                    // a divergence stopped the replay (OnMiss::Fail)
+    int64_t liveFrom = 0;                    // the request the replay went live at; 0: never
+    int64_t live = 0;                        // requests sent on live (or given the fork's answer)
+    std::vector<std::string> edited;         // what the edits changed in the first request edited
 };
 
 class ReplayServer {

@@ -39,6 +39,10 @@ struct ToolReplaySelection {
     // nullopt: the run `tapedeck replay` is replaying when it started this process with the
     // same tape (TAPEDECK_REPLAY_TAPE, TAPEDECK_REPLAY_RUN), else the tape's last run.
     std::optional<formats::RunId> run;
+    // The branch of the run (default: the one `tapedeck replay` replays, as with `run`, else
+    // the run's original); a fork's branch answers with its ancestors' results up to its
+    // fork point, then its own, which hold the results the fork edited.
+    std::optional<formats::BranchId> branch;
     // Source::Mcp: the server's name as in its threads' label ("server-filesystem"); empty
     // picks the run's only server, and is an error when the run holds several.
     std::string server;

@@ -1,6 +1,7 @@
-// One forwarded HTTP exchange with the upstream, driven by the thread that serves the
-// client: start() returns once the upstream's status and headers are in, then each
-// readBody() call moves the transfer on until more body bytes arrive. Nothing is read from
+// One forwarded HTTP exchange with the upstream (the recorder's, and the live requests of a
+// fork, which go to its recorder), driven by the thread that serves the client: start()
+// returns once the upstream's status and headers are in, then each readBody() call moves
+// the transfer on until more body bytes arrive. Nothing is read from
 // the upstream faster than the client takes it, so a slow client holds at most one
 // network read in memory.
 //
@@ -27,6 +28,9 @@ struct UpstreamRequest {
     std::vector<std::pair<std::string, std::string>> headers; // as the client sent them
     std::string body; // moved into the transfer, which sends it from there (no copy)
     int64_t timeoutSeconds = 600;
+    // False: the connection is closed once the exchange is over instead of kept for the
+    // next one (a server that waits for its idle connections when it stops is not held up).
+    bool reuseConnection = true;
 };
 
 class UpstreamTransfer {
