@@ -19,13 +19,15 @@ std::string threadsOf(const TapeSummary &summary, BranchId branch)
     return out.empty() ? "no threads" : "threads " + out;
 }
 
+// `prefix` is what each line of this level starts with: the lines of the levels above it.
 void printChildren(const TapeSummary &summary, const std::multimap<int64_t, const BranchInfo *> &children,
-                   const BranchInfo &branch, std::ostream &out, const std::string &indent, int depth)
+                   const BranchInfo &branch, std::ostream &out, const std::string &prefix)
 {
     auto [first, last] = children.equal_range(branch.id.value);
     for (auto it = first; it != last; ++it) {
         const BranchInfo &child = *it->second;
-        out << indent << std::string(size_t(depth) * 3, ' ') << "└─ #" << child.id.value;
+        const bool lastChild = std::next(it) == last;
+        out << prefix << (lastChild ? "└─ #" : "├─ #") << child.id.value;
         if (child.forkStep)
             out << " after step " << child.forkStep->value;
         else
@@ -35,7 +37,7 @@ void printChildren(const TapeSummary &summary, const std::multimap<int64_t, cons
         if (!child.description.empty())
             out << ": " << child.description;
         out << "  (" << threadsOf(summary, child.id) << ")\n";
-        printChildren(summary, children, child, out, indent, depth + 1);
+        printChildren(summary, children, child, out, prefix + (lastChild ? "   " : "│  "));
     }
 }
 
@@ -54,7 +56,7 @@ void printBranchTree(const TapeSummary &summary, std::ostream &out, const std::s
             continue;
         out << indent << "run " << b.run.value << ": #" << b.id.value << " as recorded  (" << threadsOf(summary, b.id)
             << ")\n";
-        printChildren(summary, children, b, out, indent, 0);
+        printChildren(summary, children, b, out, indent);
     }
 }
 

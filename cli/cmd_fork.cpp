@@ -6,10 +6,9 @@
 // the new branch behind it, and, with --scripted, the scripted model behind that.
 #include "commands.h"
 #include "exitcodes.h"
+#include "livebranch.h"
 #include "replayedagent.h"
-#include "scriptedmodel.h"
 
-#include <tapedeck/recorder/recorder.h>
 #include <tapedeck/replayer/fork.h>
 #include <tapedeck/replayer/replayer.h>
 
@@ -96,8 +95,12 @@ formats::Result<replayer::ForkRequest> forkRequestOf(const Options &o)
         replayer::RequestEdit edit;
         edit.kind = replayer::RequestEdit::Kind::ToolResult;
         std::string value = spec;
+        // CALL=VALUE when what comes before the '=' can be a call id; otherwise the whole of
+        // it is the output (text with an '=' of its own).
         const size_t equals = spec.find('=');
-        if (equals != std::string::npos && spec[0] != '@') {
+        const bool namesCall = equals != std::string::npos && equals > 0 && spec[0] != '@' &&
+                               spec.find_first_of(" \t\n\"'{}[]") > equals;
+        if (namesCall) {
             edit.callId = spec.substr(0, equals);
             value = spec.substr(equals + 1);
         }
@@ -137,9 +140,9 @@ int runFork(const Options &o)
 {
     if (o.command.empty())
         return usage("give the agent's command after --");
-    if (o.upstream.empty() == o.scripted.empty())
-        return usage("say where the fork goes on after its step: --upstream URL (a model API) or "
-                     "--scripted POLICY (the scripted model)");
+    const LiveTarget target{o.upstream, o.scripted, o.script, o.seed, o.command};
+    if (const std::string problem = target.problem(); !problem.empty())
+        return usage(problem);
     formats::Result<replayer::ForkRequest> request = forkRequestOf(o);
     if (!request)
         return request.error().code == formats::ErrorCode::NotFound ? reportError(request.error())
@@ -153,67 +156,72 @@ int runFork(const Options &o)
     }();
     if (!plan)
         return reportError(plan.error());
-
-    std::unique_ptr<ScriptedModel> scripted;
-    std::string upstream = o.upstream;
+    // The scripted model is checked before anything starts, so that a bad policy or script
+    // fails at once rather than once the prefix has been replayed.
     if (!o.scripted.empty()) {
-        formats::Result<std::unique_ptr<ScriptedModel>> started = ScriptedModel::start(o.scripted, o.script, o.seed);
-        if (!started)
-            return usage("--scripted " + o.scripted + ": " + started.error().message);
-        scripted = std::move(*started);
-        upstream = scripted->baseUrl();
+        formats::Result<std::unique_ptr<ScriptedModel>> check = ScriptedModel::start(o.scripted, o.script, o.seed);
+        if (!check)
+            return usage("--scripted " + o.scripted + ": " + check.error().message);
     }
 
-    recorder::RecorderOptions recording;
-    recording.tapePath = o.tape;
-    recording.upstreams = recorder::Upstreams::all(upstream);
-    recording.fork = recorder::ForkRecording{plan->branch, plan->continuedCalls, plan->forkPoint};
-    recording.fork->forkPoint["command"] = o.command;
-    recording.fork->forkPoint["upstream"] = o.scripted.empty() ? upstream : "scripted: " + o.scripted;
-    formats::Result<std::unique_ptr<recorder::Recorder>> recorder = recorder::Recorder::start(std::move(recording));
-    if (!recorder)
-        return reportError(recorder.error());
-
+    // The branch is written once the replay reaches the fork: a fork that diverges before
+    // it, or an agent that stops before it, leaves the tape as it was.
+    std::unique_ptr<LiveBranch> live;
     replayer::ReplayOptions replay;
     replay.tapePath = o.tape;
     replay.run = plan->run;
     replay.branch = plan->source;
     replay.forkAt = plan->at;
-    replay.liveUrl = (*recorder)->baseUrl();
-    replay.edits = plan->edits;
-    replay.editsAfter = formats::StepIndex(plan->at.value - 1);
+    replay.goLive = [&](std::optional<formats::StepIndex>) -> formats::Result<std::string> {
+        formats::Result<std::unique_ptr<LiveBranch>> started = LiveBranch::start(o.tape, *plan, target);
+        if (!started)
+            return started.error();
+        live = std::move(*started);
+        return live->url();
+    };
+    if (!plan->edits.empty())
+        replay.edits.push_back({plan->edits, formats::StepIndex(plan->at->value - 1)});
     replay.answer = plan->answer;
-    recorder::Recorder *live = recorder->get();
-    replay.recordAnswered = [live](formats::WireExchange wire, int64_t startedUs, int64_t endedUs) {
-        live->recordAnswered(std::move(wire), startedUs, endedUs, endedUs);
+    replay.recordAnswered = [&live](formats::WireExchange wire, int64_t startedUs, int64_t endedUs) {
+        live->recorder().recordAnswered(std::move(wire), startedUs, endedUs, endedUs);
     };
     replay.allowToolDrift = o.toolDrift == "allow";
     replay.matchRulesFile = o.matchRules;
     formats::Result<std::unique_ptr<replayer::ReplayServer>> server = replayer::ReplayServer::start(replay);
-    if (!server) {
-        (void)(*recorder)->finish("not started: " + server.error().message);
+    if (!server)
         return reportError(server.error());
-    }
 
-    const int64_t branch = (*recorder)->branch().value;
     if (!o.quiet)
         std::cerr << "tapedeck fork: run " << plan->run.value << ", branch " << plan->source.value << " at step "
-                  << plan->at.value << " (" << formats::stepKindName(plan->atKind) << "): " << plan->prefixModelCalls
+                  << plan->at->value << " (" << formats::stepKindName(plan->atKind) << "): " << plan->prefixModelCalls
                   << " recorded model call" << (plan->prefixModelCalls == 1 ? "" : "s")
-                  << " replayed, then live to " << (o.scripted.empty() ? upstream : "the scripted model (" + o.scripted + ")")
-                  << "\n  recording branch " << branch << " into " << o.tape << ": " << plan->branch.description
-                  << "\n";
+                  << " to replay, then live to " << target.describe() << "\n  " << plan->branch.description << "\n";
     (*server)->onDivergence([](const replayer::Divergence &d) { std::cerr << "tapedeck: " << d.report << std::flush; });
 
-    const ChildResult agent = runAgentAgainstReplay(**server, o.command, {});
+    // As under `tapedeck replay`: an agent answering its tools from this tape answers them
+    // from the branch forked (up to the fork, which is as far as it can).
+    const ChildResult agent = runAgentAgainstReplay(
+        **server, o.command,
+        {{"TAPEDECK_REPLAY_TAPE", o.tape},
+         {"TAPEDECK_REPLAY_RUN", std::to_string(plan->run.value)},
+         {"TAPEDECK_REPLAY_BRANCH", std::to_string(plan->source.value)}});
     (*server)->stop();
-    const std::string outcome = agent.started ? "exit " + std::to_string(agent.exitCode) : "not started: " + agent.error;
     const replayer::ReplayStats stats = (*server)->stats();
-    const formats::Status finished = (*recorder)->finish(stats.stopped ? "stopped at a divergence before the fork"
-                                                                       : outcome);
-    const recorder::RecorderStats recorded = (*recorder)->stats();
     if (!agent.started)
         return usage(agent.error);
+    if (!live) {
+        if (!stats.liveError.empty())
+            std::cerr << "tapedeck fork: could not start the branch: " << stats.liveError << "\n";
+        else if (stats.stopped)
+            std::cerr << "tapedeck fork: the replay stopped at a divergence before step " << plan->at->value
+                      << "; nothing was written to " << o.tape << "\n";
+        else
+            std::cerr << "tapedeck fork: the agent ended before it reached step " << plan->at->value
+                      << "; nothing was written to " << o.tape << "\n";
+        return stats.stopped ? kExitDiverged : agent.exitCode;
+    }
+    const formats::Status finished = live->finish("exit " + std::to_string(agent.exitCode));
+    const recorder::RecorderStats recorded = live->recorder().stats();
     if (!o.quiet) {
         const int64_t fromTape = stats.served + stats.driftServed;
         std::cerr << "tapedeck fork: " << fromTape << " request" << (fromTape == 1 ? "" : "s")
@@ -223,9 +231,11 @@ int runFork(const Options &o)
         std::cerr << ", " << stats.live << " live";
         for (const std::string &line : stats.edited)
             std::cerr << "; " << line;
+        const int64_t branch = live->recorder().branch().value;
         std::cerr << "\n  branch " << branch << ": " << recorded.modelCalls << " model call"
                   << (recorded.modelCalls == 1 ? "" : "s") << ", " << recorded.toolCalls << " tool call"
-                  << (recorded.toolCalls == 1 ? "" : "s") << ", " << recorded.stepsWritten << " steps; replay it with\n"
+                  << (recorded.toolCalls == 1 ? "" : "s") << " (" << recorded.stepsWritten
+                  << " steps recorded live); replay it with\n"
                   << "  tapedeck replay " << o.tape << " --run " << plan->run.value << " --branch " << branch
                   << " -- CMD\n";
     }
@@ -233,11 +243,6 @@ int runFork(const Options &o)
         std::cerr << "tapedeck: could not finish " << o.tape << ": " << finished.error().message << "\n";
         return kExitCannotWrite;
     }
-    if (stats.stopped)
-        return kExitDiverged;
-    if (stats.liveFrom == 0 && !o.quiet)
-        std::cerr << "tapedeck fork: the agent ended before it reached step " << plan->at.value
-                  << "; the branch holds only its fork point\n";
     return agent.exitCode;
 }
 
@@ -255,14 +260,17 @@ void addForkCommand(CLI::App &app)
     cmd->add_option("--at", opts->at, "the step to fork at (tapedeck dump FILE lists them)")->required();
     cmd->add_option("--branch", opts->branch, "the branch whose steps STEP is among (default: the one that holds it)");
     cmd->add_option("--edit-tool-result", opts->toolResults,
-                    "CALL=@FILE or CALL=TEXT: the model sees this as the output of tool call CALL; CALL may "
-                    "be left out when STEP is that tool call or its result");
+                    "CALL=@FILE or CALL=TEXT: the model sees this as the output of tool call CALL (from STEP "
+                    "on, in every request); CALL may be left out when STEP is that tool call or its result; "
+                    "may be given more than once");
     cmd->add_option("--edit-response", opts->response,
                     "@FILE or TEXT: the model's answer at STEP (a model call) instead of the recorded one; "
                     "a JSON object {\"text\": ..., \"tool_calls\": [{\"name\": ..., \"arguments\": {...}}]} "
                     "may call tools");
-    cmd->add_option("--append-user", opts->appendUser, "TEXT or @FILE: a user message added at STEP");
-    cmd->add_option("--model", opts->model, "ask this model from STEP on");
+    cmd->add_option("--append-user", opts->appendUser,
+                    "TEXT or @FILE: a user message added at STEP, where the first live request's conversation "
+                    "ends, and kept there in every later request");
+    cmd->add_option("--model", opts->model, "ask this model from STEP on (every live model call)");
     cmd->add_option("--upstream", opts->upstream, "go on against this model API base URL (for every API)");
     cmd->add_option("--scripted", opts->scripted,
                     "go on against the scripted model with this policy: generic, kernel-tuner, script");
@@ -285,9 +293,11 @@ void addForkCommand(CLI::App &app)
         "is the first sent on, edited, and so is every later one. The new branch records what the\n"
         "model was sent and answered, with its parent (branch, step), the edit and the outcome;\n"
         "tapedeck info and tapedeck dump show the branch tree.\n"
+        "Nothing is written to the tape until the replay reaches STEP.\n"
         "Exit codes: CMD's status; 6 when a request before STEP matched nothing recorded; 1 no\n"
-        "such step or branch; 2 bad options, an edit that does not fit STEP, or CMD cannot be\n"
-        "started; 3 the tape cannot be opened; 5 the branch cannot be written.");
+        "such step or branch, or an @FILE that cannot be read; 2 bad options, an edit that does\n"
+        "not fit STEP, or CMD cannot be started; 3 the tape cannot be opened; 5 the branch cannot\n"
+        "be written.");
     cmd->callback([opts] { commandExitCode() = runFork(*opts); });
 }
 

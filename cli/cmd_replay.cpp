@@ -3,6 +3,7 @@
 #include "agentenvironment.h"
 #include "commands.h"
 #include "exitcodes.h"
+#include "livebranch.h"
 #include "replayedagent.h"
 
 #include <tapedeck/replayer/replayer.h>
@@ -54,6 +55,7 @@ struct Options {
     bool check = false;
     bool serve = false;
     std::string listen = "127.0.0.1:0";
+    LiveTarget live; // --on-miss live
     bool quiet = false;
     std::vector<std::string> command;
 };
@@ -65,6 +67,8 @@ void printSummary(const replayer::ReplayStats &stats, bool check)
               << (stats.divergences == 1 ? "" : "s");
     if (stats.driftServed)
         std::cerr << " (" << stats.driftServed << " environment drift, served)";
+    if (stats.liveFrom)
+        std::cerr << "; live from request " << stats.liveFrom << " (" << stats.live << " sent on)";
     std::cerr << "; " << stats.unusedExchanges << " recorded model call"
               << (stats.unusedExchanges == 1 ? "" : "s") << " not asked for";
     if (check)
@@ -109,7 +113,47 @@ void runReplay(const Options &o)
         return;
     }
     options.speed = *speed;
-    options.onMiss = o.onMiss == "nearest" ? replayer::OnMiss::Nearest : replayer::OnMiss::Fail;
+    options.onMiss = o.onMiss == "nearest" ? replayer::OnMiss::Nearest
+                     : o.onMiss == "live"  ? replayer::OnMiss::Live
+                                           : replayer::OnMiss::Fail;
+    // --on-miss live: the first miss starts a new branch of the run, forked at the step the
+    // request stood for, recorded as it goes on against the upstream.
+    std::unique_ptr<LiveBranch> live;
+    LiveTarget target = o.live;
+    target.command = o.command;
+    if (options.onMiss == replayer::OnMiss::Live) {
+        if (const std::string problem = target.problem(); !problem.empty()) {
+            std::cerr << "tapedeck: --on-miss live: " << problem << "\n";
+            commandExitCode() = kExitUsage;
+            return;
+        }
+        options.goLive = [&](std::optional<formats::StepIndex> at) -> formats::Result<std::string> {
+            formats::Result<std::unique_ptr<formats::TapeReader>> reader = formats::TapeReader::open(o.tape);
+            if (!reader)
+                return reader.error();
+            replayer::ForkRequest request;
+            request.at = at;
+            request.run = options.run;
+            request.branch = options.branch;
+            formats::Result<replayer::ForkPlan> plan = replayer::planFork(**reader, request);
+            if (!plan)
+                return plan.error();
+            plan->branch.description = "replay went live at a divergence " +
+                                       (at ? "at step " + std::to_string(at->value) : std::string("after the recording"));
+            plan->forkPoint["reason"] = "divergence";
+            formats::Result<std::unique_ptr<LiveBranch>> started = LiveBranch::start(o.tape, *plan, target);
+            if (!started)
+                return started.error();
+            live = std::move(*started);
+            std::cerr << "tapedeck: going live to " << target.describe() << ", recording branch "
+                      << live->recorder().branch().value << " (" << plan->branch.description << ")\n";
+            return live->url();
+        };
+    } else if (!target.upstream.empty() || !target.scripted.empty()) {
+        std::cerr << "tapedeck: --upstream and --scripted are for --on-miss live\n";
+        commandExitCode() = kExitUsage;
+        return;
+    }
     options.allowToolDrift = o.toolDrift == "allow";
     options.matchRulesFile = o.matchRules;
     if (o.serve && !parseListenAddress(o.listen, options.listenHost, options.listenPort)) {
@@ -162,6 +206,15 @@ void runReplay(const Options &o)
         childExit = result.exitCode;
     }
     server.stop();
+    if (live) {
+        if (formats::Status finished = live->finish(o.serve ? "stopped" : "exit " + std::to_string(childExit));
+            !finished) {
+            std::cerr << "tapedeck: could not finish the live branch in " << o.tape << ": "
+                      << finished.error().message << "\n";
+            commandExitCode() = kExitCannotWrite;
+            return;
+        }
+    }
 
     const replayer::ReplayStats stats = server.stats();
     if (!o.quiet || o.check)
@@ -192,10 +245,18 @@ void addReplayCommand(CLI::App &app)
                     "instant (as fast as possible), recorded (the recorded waits), or xN (N times faster)")
         ->capture_default_str();
     cmd->add_option("--on-miss", opts->onMiss,
-                    "on a divergence: fail (refuse the request, stop the agent, exit 6) or nearest "
-                    "(serve the nearest recorded answer and go on)")
-        ->check(CLI::IsMember({"fail", "nearest"}))
+                    "on a divergence: fail (refuse the request, stop the agent, exit 6), nearest "
+                    "(serve the nearest recorded answer and go on), or live (go on against --upstream or "
+                    "--scripted from there, recorded as a new branch of the run)")
+        ->check(CLI::IsMember({"fail", "nearest", "live"}))
         ->capture_default_str();
+    cmd->add_option("--upstream", opts->live.upstream,
+                    "with --on-miss live: the model API base URL to go on against (for every API)");
+    cmd->add_option("--scripted", opts->live.scripted,
+                    "with --on-miss live: go on against the scripted model with this policy (generic, "
+                    "kernel-tuner, script)");
+    cmd->add_option("--script", opts->live.script, "with --scripted script: the script file");
+    cmd->add_option("--seed", opts->live.seed, "with --scripted: the policy's seed");
     cmd->add_option("--tool-drift", opts->toolDrift,
                     "when only tool outputs differ (environment drift): fail, or allow (serve the "
                     "recorded answer, report the drift)")

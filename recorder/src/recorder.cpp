@@ -32,7 +32,7 @@ formats::Result<BranchStart> beginForkBranch(formats::TapeWriter &writer, const 
         return branch.error();
     formats::ThreadInfo thread;
     thread.branch = *branch;
-    thread.label = continued.empty() ? "fork" : continued.front().info.label;
+    thread.label = fork.firstIsForkedThread && !continued.empty() ? continued.front().info.label : "fork";
     thread.startedUs = info.createdUs;
     formats::Result<formats::ThreadId> threadId = writer.addThread(thread);
     if (!threadId)
@@ -49,7 +49,8 @@ formats::Result<BranchStart> beginForkBranch(formats::TapeWriter &writer, const 
     // they were recorded: a tool result the branch records is timed from the fork's start.
     for (ContinuedThread &c : continued)
         c.answerEndedUs = info.createdUs;
-    return BranchStart{*branch, std::move(continued), *threadId};
+    const bool continues = fork.firstIsForkedThread && !continued.empty();
+    return BranchStart{*branch, std::move(continued), *threadId, continues};
 }
 
 } // namespace

@@ -67,8 +67,9 @@ RecordingWriter::RecordingWriter(std::unique_ptr<formats::TapeWriter> writer,
         for (size_t i = 0; i < branchStart->continued.size(); ++i) {
             const ContinuedThread &c = branchStart->continued[i];
             // The forked thread is on the tape already; the others only once they go on.
-            formats::ThreadId id = i == 0 ? branchStart->forkThread : formats::ThreadId(-int64_t(i));
-            if (i > 0) {
+            const bool forked = i == 0 && branchStart->forkThreadContinues;
+            const formats::ThreadId id = forked ? branchStart->forkThread : formats::ThreadId(-int64_t(i + 1));
+            if (!forked) {
                 formats::ThreadInfo info = c.info;
                 info.branch = branchStart->branch;
                 info.parent.reset(); // a thread of the prefix; not one of this branch's
@@ -299,6 +300,13 @@ void RecordingWriter::recordModelCall(RunRecording &run, CapturedExchange &excha
         info.label = threadLabel(parts.request, tracker.threadCount());
         info.startedUs = exchange.startedUs;
         info.parent = tracker.threadWaitingOnTool();
+        if (info.parent && m_unwrittenThreads.count(*info.parent)) {
+            // A continued prefix thread waits on the tool that started this one: it goes on
+            // the tape now, so that the parent is a thread of the tape.
+            info.parent = writtenThread(run, *info.parent, exchange.startedUs);
+            if (!info.parent)
+                return;
+        }
         formats::Result<formats::ThreadId> added = m_writer->addThread(info);
         if (!added) {
             noteWriteError(added.error());

@@ -41,7 +41,8 @@ struct RunGrouping {
 struct BranchStart {
     formats::BranchId branch;
     std::vector<ContinuedThread> continued; // the prefix's threads, for the tracker
-    formats::ThreadId forkThread;           // continued[0]'s in the branch, already written
+    formats::ThreadId forkThread;           // where the fork_point is, already written
+    bool forkThreadContinues = false;       // it is continued[0]'s thread in the branch
 };
 
 class RecordingWriter {

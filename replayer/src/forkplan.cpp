@@ -5,6 +5,7 @@
 #include <tapedeck/replayer/fork.h>
 
 #include <algorithm>
+#include <limits>
 #include <map>
 
 namespace tapedeck::replayer {
@@ -74,27 +75,20 @@ std::optional<RequestEdit> editFromJson(const json &j)
     return std::nullopt; // a replaced answer is recorded as the answer: nothing to redo
 }
 
-} // namespace
-
-formats::Result<BranchEdits> editsOfBranch(const formats::TapeReader &reader, formats::BranchId branch)
+// The edits in a forked branch's fork_point, which opens it: its first step after the fork
+// step.
+formats::Result<std::vector<RequestEdit>> forkPointEdits(const formats::TapeReader &reader,
+                                                         const formats::BranchInfo &branch)
 {
-    formats::Result<std::vector<formats::BranchInfo>> branches = reader.branches();
-    if (!branches)
-        return branches.error();
-    auto info = std::find_if(branches->begin(), branches->end(),
-                             [&](const formats::BranchInfo &b) { return b.id == branch; });
-    BranchEdits out;
-    if (info == branches->end() || !info->parent)
-        return out;
-    out.after = info->forkStep.value_or(formats::StepIndex(0));
-    // The fork_point opens the branch: its first step after the fork step.
+    std::vector<RequestEdit> out;
     constexpr int64_t kPage = 4096;
-    for (int64_t first = out.after->value + 1; first <= reader.stepCount(); first += kPage) {
+    const int64_t start = branch.forkStep ? branch.forkStep->value + 1 : 1;
+    for (int64_t first = start; first <= reader.stepCount(); first += kPage) {
         formats::Result<std::vector<formats::StepSummary>> page = reader.stepSummaries(formats::StepIndex(first), kPage);
         if (!page)
             return page.error();
         for (const formats::StepSummary &s : *page) {
-            if (s.branch != branch)
+            if (s.branch != branch.id)
                 continue;
             if (s.kind != StepKind::ForkPoint)
                 return out;
@@ -103,49 +97,82 @@ formats::Result<BranchEdits> editsOfBranch(const formats::TapeReader &reader, fo
                 return forkPoint.error();
             for (const json &edit : forkPoint->payload.value("edits", json::array()))
                 if (std::optional<RequestEdit> made = editFromJson(edit))
-                    out.edits.push_back(std::move(*made));
+                    out.push_back(std::move(*made));
             return out;
         }
     }
     return out;
 }
 
+} // namespace
+
+formats::Result<std::vector<BranchEdits>> editsOfLineage(const formats::TapeReader &reader, formats::BranchId branch)
+{
+    formats::Result<std::vector<formats::BranchInfo>> branches = reader.branches();
+    if (!branches)
+        return branches.error();
+    std::vector<BranchEdits> out;
+    for (formats::BranchId at = branch; out.size() <= branches->size();) {
+        auto info = std::find_if(branches->begin(), branches->end(),
+                                 [&](const formats::BranchInfo &b) { return b.id == at; });
+        if (info == branches->end() || !info->parent)
+            break;
+        formats::Result<std::vector<RequestEdit>> edits = forkPointEdits(reader, *info);
+        if (!edits)
+            return edits.error();
+        if (!edits->empty())
+            out.push_back({std::move(*edits), info->forkStep.value_or(formats::StepIndex(0))});
+        at = *info->parent;
+    }
+    std::reverse(out.begin(), out.end());
+    return out;
+}
+
 formats::Result<ForkPlan> planFork(const formats::TapeReader &reader, const ForkRequest &request)
 {
-    const int64_t steps = reader.stepCount();
-    if (request.at.value < 1 || request.at.value > steps)
-        return Error{ErrorCode::NotFound, reader.path() + " has no " + stepName(request.at) + " (its steps are 1 to " +
-                                              std::to_string(steps) + ")"};
-    formats::Result<formats::StepSummary> at = reader.stepSummary(request.at);
-    if (!at)
-        return at.error();
-    formats::Result<BranchLineage> lineage =
-        BranchLineage::resolve(reader, at->run, request.branch ? request.branch : std::optional(at->branch));
+    std::optional<formats::StepSummary> at;
+    if (request.at) {
+        const int64_t steps = reader.stepCount();
+        if (request.at->value < 1 || request.at->value > steps)
+            return Error{ErrorCode::NotFound, reader.path() + " has no " + stepName(*request.at) +
+                                                  " (its steps are 1 to " + std::to_string(steps) + ")"};
+        formats::Result<formats::StepSummary> summary = reader.stepSummary(*request.at);
+        if (!summary)
+            return summary.error();
+        at = *summary;
+    }
+    formats::Result<BranchLineage> lineage = BranchLineage::resolve(
+        reader, at ? std::optional(at->run) : request.run,
+        request.branch ? request.branch : at ? std::optional(at->branch) : std::nullopt);
     if (!lineage)
         return lineage.error();
-    if (!lineage->holds(*at))
-        return Error{ErrorCode::InvalidArgument, stepName(request.at) + " of " + reader.path() +
+    if (at && !lineage->holds(*at))
+        return Error{ErrorCode::InvalidArgument, stepName(at->index) + " of " + reader.path() +
                                                      " is not on branch " + std::to_string(lineage->branch().value) +
                                                      " of run " + std::to_string(at->run.value)};
 
     ForkPlan plan;
-    plan.run = at->run;
+    plan.run = lineage->run();
     plan.source = lineage->branch();
     plan.at = request.at;
-    plan.atKind = at->kind;
+    if (at)
+        plan.atKind = at->kind;
     plan.edits = request.edits;
     plan.answer = request.answer;
 
     // The prefix: the last step before the fork (the new branch's fork point), each thread's
     // last model call, and the first model call of the forked thread from the step on.
+    const formats::StepIndex cut = at ? at->index : formats::StepIndex(std::numeric_limits<int64_t>::max());
     std::optional<formats::StepSummary> lastShared;
+    std::optional<formats::ThreadId> lastCallThread;
     std::map<formats::ThreadId, formats::StepIndex> lastCallOf;
     formats::Status read = lineage->forEach(reader, [&](const formats::StepSummary &s) {
         const bool replayable = s.kind == StepKind::ModelCall && s.requestBytes > 0;
-        if (s.index < request.at) {
+        if (s.index < cut) {
             lastShared = s;
             if (replayable) {
                 lastCallOf[s.thread] = s.index;
+                lastCallThread = s.thread;
                 ++plan.prefixModelCalls;
             }
             return true;
@@ -159,29 +186,36 @@ formats::Result<ForkPlan> planFork(const formats::TapeReader &reader, const Fork
     if (!read)
         return read.error();
 
-    if (auto forked = lastCallOf.find(at->thread); forked != lastCallOf.end())
+    // The thread forked: the step's, or, after the end, the one that called the model last.
+    const std::optional<formats::ThreadId> forkedThread = at ? std::optional(at->thread) : lastCallThread;
+    if (auto forked = forkedThread ? lastCallOf.find(*forkedThread) : lastCallOf.end(); forked != lastCallOf.end()) {
         plan.continuedCalls.push_back(forked->second);
+        plan.continuesForkedThread = true;
+    }
     std::vector<formats::StepIndex> others;
     for (const auto &[thread, call] : lastCallOf)
-        if (thread != at->thread)
+        if (thread != forkedThread)
             others.push_back(call);
     std::sort(others.rbegin(), others.rend()); // the most recently active first
     plan.continuedCalls.insert(plan.continuedCalls.end(), others.begin(), others.end());
 
-    if (request.answer && at->kind != StepKind::ModelCall)
-        return Error{ErrorCode::InvalidArgument, "--edit-response replaces the answer of a model call, and " +
-                                                     stepName(request.at) + " is a " +
-                                                     formats::stepKindName(at->kind) + " step"};
+    if (request.answer && (!at || at->kind != StepKind::ModelCall))
+        return Error{ErrorCode::InvalidArgument,
+                     reader.path() + ": --edit-response replaces the answer of a model call, and " +
+                         (at ? stepName(at->index) + " is a " + formats::stepKindName(at->kind) + " step"
+                             : std::string("the fork is after the branch's last step"))};
     for (RequestEdit &edit : plan.edits) {
         if (edit.kind != RequestEdit::Kind::ToolResult)
             continue;
         if (edit.callId.empty()) {
-            if (at->kind != StepKind::ToolCall && at->kind != StepKind::ToolResult)
+            if (!at || (at->kind != StepKind::ToolCall && at->kind != StepKind::ToolResult))
                 return Error{ErrorCode::InvalidArgument,
-                             "--edit-tool-result needs CALL=... to say which tool call's result to change, as " +
-                                 stepName(request.at) + " is a " + formats::stepKindName(at->kind) +
-                                 " step, not a tool call or result"};
-            formats::Result<formats::Step> tool = reader.step(request.at);
+                             reader.path() + ": --edit-tool-result needs CALL=... to say which tool call's "
+                                             "result to change, as " +
+                                 (at ? stepName(at->index) + " is a " + formats::stepKindName(at->kind) + " step"
+                                     : std::string("the fork is after the branch's last step")) +
+                                 ", not a tool call or result"};
+            formats::Result<formats::Step> tool = reader.step(at->index);
             if (!tool)
                 return tool.error();
             edit.callId = tool->callId;
@@ -193,7 +227,8 @@ formats::Result<ForkPlan> planFork(const formats::TapeReader &reader, const Fork
             return carried.error();
         if (std::find(carried->begin(), carried->end(), edit.callId) == carried->end())
             return Error{ErrorCode::InvalidArgument,
-                         "the first request the fork sends live stands for " + stepName(*plan.recordedCall) +
+                         reader.path() + ": the first request the fork sends live stands for " +
+                             stepName(*plan.recordedCall) +
                              ", whose request carries no result of tool call " + edit.callId +
                              (carried->empty() ? " (it carries no tool result)"
                                                : " (it carries the results of " + joined(*carried) + ")")};
@@ -210,14 +245,17 @@ formats::Result<ForkPlan> planFork(const formats::TapeReader &reader, const Fork
         edits.push_back(editJson(edit));
     }
     if (plan.answer) {
-        described.push_back("the answer at " + stepName(plan.at) + " replaced");
+        described.push_back("the answer at " + stepName(*plan.at) + " replaced");
         json toolCalls = json::array();
         for (const fw::ToolCall &call : plan.answer->toolCalls)
             toolCalls.push_back({{"name", call.name}, {"arguments", call.arguments}});
         edits.push_back({{"kind", "response"}, {"text", plan.answer->text}, {"tool_calls", toolCalls}});
     }
-    plan.branch.description = "fork at " + stepName(plan.at) + (described.empty() ? "" : ": " + joined(described));
-    plan.forkPoint = {{"at", plan.at.value},
+    plan.branch.description =
+        (plan.at ? "fork at " + stepName(*plan.at)
+                 : "live after " + (lastShared ? stepName(lastShared->index) : std::string("the start"))) +
+        (described.empty() ? "" : ": " + joined(described));
+    plan.forkPoint = {{"at", plan.at ? json(plan.at->value) : json()},
                       {"source_branch", plan.source.value},
                       {"parent_branch", plan.branch.parent->value},
                       {"fork_step", lastShared ? json(lastShared->index.value) : json()},

@@ -89,15 +89,16 @@ formats::WireExchange answeredExchange(fw::Api api, const httplib::Request &req,
         if (name != "LOCAL_ADDR" && name != "LOCAL_PORT" && name != "REMOTE_ADDR" && name != "REMOTE_PORT")
             wire.requestHeaders[name] = value;
     const json request = json::parse(body, nullptr, false);
-    bool stream = request.is_object() && request.value("stream", false);
+    bool stream = request.is_object() && request.contains("stream") && request["stream"].is_boolean() &&
+                  request["stream"].get<bool>();
     bool sse = true;
     if (api == fw::Api::Gemini) {
         const std::optional<fw::GeminiTarget> gemini = fw::geminiTarget(target);
         stream = gemini && gemini->stream;
         sse = gemini && gemini->sse;
     }
-    if (response.model.empty() && request.is_object())
-        response.model = request.value("model", "");
+    if (response.model.empty() && request.is_object() && request.contains("model") && request["model"].is_string())
+        response.model = request["model"].get<std::string>();
     wire.requestBody = std::move(body);
     if (!stream) {
         wire.responseHeaders = json{{"content-type", "application/json"}};
@@ -147,29 +148,41 @@ struct ReplayServer::Impl {
     // so that the prefix its branch continues is the one recorded.
     std::vector<std::pair<json, json>> acceptedRawDrift;
     bool wentLive = false;
-    std::optional<RequestEditor> editor;
-    std::optional<fw::Response> answer; // the fork's, until the first live model call takes it
+    std::string liveUrl; // what options.goLive gave
+    // The edits to make to each model call, each set once every recorded call up to its
+    // fork step is served.
+    struct PendingEdits {
+        RequestEditor editor;
+        formats::StepIndex after;
+    };
+    std::vector<PendingEdits> editors;
+    std::optional<fw::Response> forkAnswer; // until the first live model call takes it
     std::function<void(const Divergence &)> divergenceCallback;
     std::function<void()> stopCallback;
     // What handle() tells the callbacks once it has let go of the mutex.
     struct Notice {
         std::optional<Divergence> divergence;
         bool stopped = false;
-        bool goLive = false; // the request that missed goes live (OnMiss::Live)
+        bool goLive = false; // the request that missed went live (OnMiss::Live)
     };
     Notice notice; // of the request being matched; under the mutex
 
     void handle(const httplib::Request &req, httplib::Response &res);
     // Under the mutex: whether the replay is live for this request, going live when a fork's
     // prefix is all served.
-    bool isLive(int64_t number);
+    bool isLive(int64_t number, const std::string &target, httplib::Response &res);
+    // Under the mutex: goes live at the recorded step `at` (options.goLive). False, with
+    // `res` refused and the replay stopped, when what live requests go to cannot be started.
+    bool goLive(int64_t number, std::optional<formats::StepIndex> at, const std::string &target,
+                httplib::Response &res);
     // Under the mutex: the request as it goes out live.
     LiveRequest liveRequest(std::optional<fw::Api> api, std::string target, std::string body,
                             const httplib::Request &req);
     // Under the mutex: a fork's edits, made to a model call's body once the replay is past
     // the fork (fork.h); false when none applies yet.
     // Live, the tool outputs the replay went on with are sent as recorded, too.
-    bool edit(fw::Api api, bool live, std::string &target, std::string &body);
+    bool edit(fw::Api api, bool live, std::string &target, const std::string &body,
+              std::optional<std::string> &edited);
     // Under the mutex. What to answer `req` with: a recorded step, or null with `res`
     // already filled (a refusal).
     std::shared_ptr<const formats::Step> matchModelCall(int64_t number, fw::Api api, const std::string &target,
@@ -213,21 +226,17 @@ formats::Result<std::unique_ptr<ReplayServer>> ReplayServer::start(ReplayOptions
         return exchanges.error();
     impl->exchanges = std::move(*exchanges);
     impl->stats.recordedExchanges = static_cast<int64_t>(impl->exchanges->all().size());
-    if ((options.onMiss == OnMiss::Live || options.forkAt) && options.liveUrl.empty())
+    if ((options.onMiss == OnMiss::Live || options.forkAt) && !options.goLive)
         return formats::Error{formats::ErrorCode::InvalidArgument,
-                              "a replay that goes live needs the URL to send live requests to"};
-    if (options.edits.empty() && !options.forkAt) {
-        // A forked branch replays with the edits it was made with: the agent sends its own
-        // unedited history, the branch recorded what the model was sent.
-        formats::Result<BranchEdits> edits = editsOfBranch(*impl->reader, impl->exchanges->branch());
-        if (!edits)
-            return edits.error();
-        options.edits = std::move(edits->edits);
-        options.editsAfter = edits->after;
-    }
-    if (!options.edits.empty())
-        impl->editor.emplace(options.edits);
-    impl->answer = options.answer;
+                              "a replay that goes live needs somewhere to send live requests to"};
+    // A forked branch replays with the edits it was made with, and so does a fork of it.
+    formats::Result<std::vector<BranchEdits>> lineageEdits = editsOfLineage(*impl->reader, impl->exchanges->branch());
+    if (!lineageEdits)
+        return lineageEdits.error();
+    lineageEdits->insert(lineageEdits->end(), options.edits.begin(), options.edits.end());
+    for (BranchEdits &set : *lineageEdits)
+        impl->editors.push_back({RequestEditor(std::move(set.edits)), set.after});
+    impl->forkAnswer = options.answer;
     if (formats::Result<std::vector<formats::ThreadInfo>> threads = impl->reader->threads())
         for (const formats::ThreadInfo &t : *threads)
             impl->threadLabels[t.id] = t.label;
@@ -333,21 +342,21 @@ void ReplayServer::Impl::handle(const httplib::Request &req, httplib::Response &
         }
         // Decided once, before this request is matched: serving it may use up the prefix,
         // which makes the next request, not this one, the first live one.
-        bool live = isLive(number);
+        bool live = isLive(number, target, res);
+        if (stats.stopped)
+            return; // refused: the live side could not be started
         std::string editedTarget = target;
-        std::string editedBody;
-        const bool edited = api && edit(*api, live, editedTarget, editedBody = req.body);
-        const std::string &body = edited ? editedBody : req.body;
+        std::optional<std::string> editedBody;
+        if (api)
+            edit(*api, live, editedTarget, req.body, editedBody);
+        const std::string &body = editedBody ? *editedBody : req.body;
         if (!live) {
             answer = api ? matchModelCall(number, *api, editedTarget, req.method, body, res)
                          : matchOther(number, target, req, res);
-            if (notice.goLive) {
-                live = wentLive = true;
-                stats.liveFrom = number;
-            }
+            live = notice.goLive;
         }
         if (live)
-            outgoing = liveRequest(api, std::move(editedTarget), edited ? std::move(editedBody) : req.body, req);
+            outgoing = liveRequest(api, std::move(editedTarget), editedBody ? std::move(*editedBody) : req.body, req);
         told = std::move(notice);
         notice = {};
         onDivergence = divergenceCallback;
@@ -366,17 +375,34 @@ void ReplayServer::Impl::handle(const httplib::Request &req, httplib::Response &
         if (options.recordAnswered)
             options.recordAnswered(std::move(*outgoing->answered), arrivedWallClock, wallClockUs());
     } else if (outgoing) {
-        forwardLive(options.liveUrl, req, outgoing->target, std::move(outgoing->body), res);
+        forwardLive(liveUrl, req, outgoing->target, std::move(outgoing->body), res);
     }
 }
 
-bool ReplayServer::Impl::isLive(int64_t number)
+bool ReplayServer::Impl::isLive(int64_t number, const std::string &target, httplib::Response &res)
 {
-    if (!wentLive && options.forkAt && exchanges->unservedModelCalls() == 0) {
-        wentLive = true;
-        stats.liveFrom = number;
-    }
+    if (!wentLive && options.forkAt && exchanges->unservedModelCalls() == 0)
+        return goLive(number, options.forkAt, target, res);
     return wentLive;
+}
+
+bool ReplayServer::Impl::goLive(int64_t number, std::optional<formats::StepIndex> at, const std::string &target,
+                                httplib::Response &res)
+{
+    formats::Result<std::string> url = options.goLive(at);
+    if (!url) {
+        stats.stopped = true;
+        notice.stopped = true;
+        res.status = 400;
+        res.set_content(refusal(target, "tapedeck replay could not go live: " + url.error().message),
+                        "application/json");
+        stats.liveError = url.error().message;
+        return false;
+    }
+    liveUrl = std::move(*url);
+    wentLive = true;
+    stats.liveFrom = number;
+    return true;
 }
 
 LiveRequest ReplayServer::Impl::liveRequest(std::optional<fw::Api> api, std::string target, std::string body,
@@ -384,31 +410,34 @@ LiveRequest ReplayServer::Impl::liveRequest(std::optional<fw::Api> api, std::str
 {
     ++stats.live;
     LiveRequest out{std::move(target), std::move(body), std::nullopt};
-    if (api && answer) {
-        out.answered = answeredExchange(*api, req, out.target, out.body, std::move(*answer));
-        answer.reset();
+    if (api && forkAnswer) {
+        out.answered = answeredExchange(*api, req, out.target, out.body, std::move(*forkAnswer));
+        forkAnswer.reset();
     }
     return out;
 }
 
-bool ReplayServer::Impl::edit(fw::Api api, bool live, std::string &target, std::string &body)
+bool ReplayServer::Impl::edit(fw::Api api, bool live, std::string &target, const std::string &body,
+                              std::optional<std::string> &edited)
 {
-    const bool pastFork =
-        editor && options.editsAfter && exchanges->unservedModelCallsUpTo(*options.editsAfter) == 0;
-    if (!pastFork && !(live && !acceptedRawDrift.empty()))
+    std::vector<RequestEditor *> due;
+    for (PendingEdits &pending : editors)
+        if (exchanges->unservedModelCallsUpTo(pending.after) == 0)
+            due.push_back(&pending.editor);
+    if (due.empty() && !(live && !acceptedRawDrift.empty()))
         return false;
     json parsed = json::parse(body, nullptr, false);
     if (!parsed.is_object())
         return false;
     bool changed = live && replaceMessages(api, parsed, acceptedRawDrift);
-    if (pastFork) {
+    for (RequestEditor *editor : due) {
         std::vector<std::string> lines = editor->apply(api, target, parsed);
         changed = changed || !lines.empty();
         if (stats.edited.empty())
             stats.edited = std::move(lines);
     }
     if (changed)
-        body = parsed.dump();
+        edited = parsed.dump();
     return changed;
 }
 
@@ -574,7 +603,8 @@ std::shared_ptr<const formats::Step> ReplayServer::Impl::diverged(Divergence div
         }
     }
     if (!serve && options.onMiss == OnMiss::Live) {
-        notice.goLive = true; // handle() sends this request on
+        // handle() sends this request on; the branch goes on from the step it stood for.
+        notice.goLive = goLive(divergence.request, divergence.expected, divergence.path, res);
     } else if (!serve) {
         stats.stopped = options.onMiss == OnMiss::Fail;
         res.status = 400;

@@ -297,11 +297,6 @@ RequestEditor::RequestEditor(std::vector<RequestEdit> edits) : m_edits(std::move
 {
 }
 
-bool RequestEditor::empty() const
-{
-    return m_edits.empty();
-}
-
 std::vector<std::string> RequestEditor::apply(fw::Api api, std::string &target, json &body)
 {
     std::vector<std::string> lines;

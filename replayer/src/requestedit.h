@@ -37,7 +37,6 @@ namespace tapedeck::replayer {
 class RequestEditor {
 public:
     explicit RequestEditor(std::vector<RequestEdit> edits);
-    bool empty() const;
     // Edits one request body of `api`; `target` is its path and query (Gemini names its model
     // there: /v1beta/models/M:streamGenerateContent?alt=sse). Returns what it changed, one
     // readable line per change ("tool output of call_7 replaced (412 bytes -> 38 bytes)",

@@ -3,8 +3,8 @@
 // edited tool result and continued against the scripted model; the new branch is in the
 // same tape, its prefix is the original's byte for byte and stored once, and it replays in
 // turn with no side effect. A user message added and the model changed; the model's answer
-// replaced with no live call at all; bad and mismatched input refused, the tape left as it
-// was but for the new branch.
+// replaced with no live call at all; a replay that goes live at a miss; bad and mismatched
+// input refused, the tape left as it was.
 #include "modelprocess.h"
 #include "recordedsteps.h"
 #include "tapedeckprocess.h"
@@ -169,7 +169,9 @@ private Q_SLOTS:
                 kernelAgent(work) + QStringList{kKernelTask},
             240000);
         QVERIFY2(forked.exitCode == 0, forked.err.right(3000).constData());
-        QVERIFY2(forked.err.contains(("tool output of " + at.callId + " replaced").c_str()), forked.err.constData());
+        // The summary says what the edit changed in the first live request.
+        const std::string changed = "tool output of " + at.callId + " replaced (";
+        QVERIFY2(forked.err.contains(changed.c_str()), forked.err.constData());
         // The model was told the benchmark failed, and the agent went on from there.
         QVERIFY2(forked.out.contains("results differ from the reference"), forked.out.right(3000).constData());
 
@@ -293,10 +295,16 @@ private Q_SLOTS:
             if (s.kind == StepKind::ModelCall)
                 live.push_back(s);
         QVERIFY(!live.empty());
+        auto occurrences = [](const std::string &text, const std::string &what) {
+            size_t count = 0;
+            for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1))
+                ++count;
+            return count;
+        };
         for (const formats::Step &call : live) {
             const json body = json::parse(call.wire->requestBody);
             QCOMPARE(body["model"].get<std::string>(), std::string("claude-opus-4-1"));
-            QVERIFY2(call.wire->requestBody.find("Count the words as well.") != std::string::npos,
+            QVERIFY2(occurrences(call.wire->requestBody, "Count the words as well.") == 1,
                      call.wire->requestBody.c_str());
         }
         QCOMPARE(live.front().name, std::string("claude-opus-4-1"));
@@ -306,6 +314,31 @@ private Q_SLOTS:
         QCOMPARE(last["role"].get<std::string>(), std::string("user"));
         QCOMPARE(last["content"].back()["text"].get<std::string>(), std::string("Count the words as well."));
         QCOMPARE(last["content"].front()["type"].get<std::string>(), std::string("tool_result"));
+        const size_t position = json::parse(live.front().wire->requestBody)["messages"].size() - 1;
+        for (const formats::Step &call : live)
+            QVERIFY2(json::parse(call.wire->requestBody)["messages"][position].dump().find("Count the words") !=
+                         std::string::npos,
+                     call.wire->requestBody.c_str());
+
+        // A fork of that fork, at its last model call: the prefix it replays holds the added
+        // message, which the agent never sends, so it is made again; the new answer needs
+        // no live call.
+        const formats::BranchId forked = after.branches[1].id;
+        const Finished again = runTapedeck(
+            QStringList{"fork", tape, "--branch", QString::number(forked.value), "--at",
+                        QString::number(live.back().index.value), "--edit-response", "Counted: three words.",
+                        "--upstream", "http://127.0.0.1:9", "--"} +
+            smallAgent(freshSmallWorkspace("append-again")));
+        QVERIFY2(again.exitCode == 0, again.err.constData());
+        QVERIFY2(again.out.contains("Counted: three words."), again.out.constData());
+        const TapeState third = stateOf(tape);
+        QCOMPARE(third.branches.size(), size_t(3));
+        QVERIFY(third.branches[2].parent && *third.branches[2].parent == forked);
+        const Finished replayed = runTapedeck(
+            QStringList{"replay", "--check", tape, "--branch", QString::number(third.branches[2].id.value), "--"} +
+            smallAgent(freshSmallWorkspace("append-replay")));
+        QVERIFY2(replayed.exitCode == 0, replayed.err.constData());
+        QCOMPARE(replayed.out, again.out);
     }
 
     // The last answer replaced: nothing live is needed (the upstream cannot be reached), the
@@ -343,12 +376,12 @@ private Q_SLOTS:
     }
 
     // A client that speaks another API than the one recorded: the divergence is reported
-    // at the first request, the fork stops with exit 6, and the tape gains only the new
-    // branch, which says why it ended.
+    // at the first request, the fork stops with exit 6, and the tape is left as it was.
     void otherWireFormatStops()
     {
         const QString tape = smallTapeCopy("mismatch.tape");
         const TapeState before = stateOf(tape);
+        const qint64 sizeBefore = QFileInfo(tape).size();
         const int64_t third = before.steps.back().index.value;
         const Finished f = runTapedeck(QStringList{"fork", tape, "--at", QString::number(third), "--append-user",
                                                    "x", "--scripted", "generic", "--"} +
@@ -356,14 +389,45 @@ private Q_SLOTS:
         QCOMPARE(f.exitCode, 6);
         QVERIFY2(f.err.contains("divergence at request 1"), f.err.constData());
         QVERIFY2(f.err.contains("no recorded call to /v1/chat/completions"), f.err.constData());
+        QVERIFY2(f.err.contains("nothing was written"), f.err.constData());
+        const TapeState after = stateOf(tape);
+        QCOMPARE(after.branches.size(), size_t(1));
+        QCOMPARE(after.steps.size(), before.steps.size());
+        QCOMPARE(QFileInfo(tape).size(), sizeBefore);
+    }
+
+    // `tapedeck replay --on-miss live`: a changed task misses at the first request, which
+    // goes live to the scripted model; the rest of the run is recorded as a new branch.
+    void replayGoesLiveAtMiss()
+    {
+        const QString tape = smallTapeCopy("live.tape");
+        const TapeState before = stateOf(tape);
+        QStringList agent = smallAgent(freshSmallWorkspace("live-work"));
+        agent.last() = "summarise data.txt and count its words";
+        const Finished f =
+            runTapedeck(QStringList{"replay", tape, "--on-miss", "live", "--scripted", "generic", "--"} + agent);
+        QVERIFY2(f.exitCode == 0, f.err.constData());
+        QVERIFY2(f.err.contains("divergence at request 1"), f.err.constData());
+        QVERIFY2(f.err.contains("live from request 1"), f.err.constData());
         const TapeState after = stateOf(tape);
         QCOMPARE(after.branches.size(), size_t(2));
+        const formats::BranchInfo &branch = after.branches[1];
+        QVERIFY(branch.parent && *branch.parent == before.branches[0].id);
+        QVERIFY2(branch.description.find("replay went live at a divergence at step 1") != std::string::npos,
+                 branch.description.c_str());
+        int64_t modelCalls = 0;
+        for (const formats::Step &s : stepsOf(after, branch.id)) {
+            modelCalls += s.kind == StepKind::ModelCall;
+            if (s.kind == StepKind::ModelCall)
+                QVERIFY2(s.wire->requestBody.find("count its words") != std::string::npos, s.wire->requestBody.c_str());
+        }
+        QVERIFY(modelCalls >= 1);
         QCOMPARE(stepsOf(after, before.branches[0].id).size(), before.steps.size());
-        const std::vector<formats::Step> own = stepsOf(after, after.branches[1].id);
-        QCOMPARE(own.size(), size_t(2));
-        QCOMPARE(own[0].kind, StepKind::ForkPoint);
-        QCOMPARE(own[1].payload["branch_outcome"].get<std::string>(),
-                 std::string("stopped at a divergence before the fork"));
+
+        // Without somewhere to go live, the option is refused before anything runs.
+        const Finished refused = runTapedeck(QStringList{"replay", tape, "--on-miss", "live", "--"} + agent);
+        QCOMPARE(refused.exitCode, 2);
+        QVERIFY2(refused.err.contains("--upstream URL"), refused.err.constData());
     }
 
     void badInput_data()
@@ -396,6 +460,12 @@ private Q_SLOTS:
         QTest::newRow("unknown policy") << QStringList{"fork", "TAPE", "--at", "CALL2", "--scripted", "nosuch"}
                                         << 2 << "nosuch";
         QTest::newRow("not a tape") << (QStringList{"fork", "NOTATAPE", "--at", "1"} + scripted) << 3 << "not a tape";
+        QTest::newRow("bad match rules")
+            << (QStringList{"fork", "TAPE", "--at", "CALL2", "--match-rules", "BADRULES"} + scripted) << 4
+            << "bad-rules.jsonl";
+        QTest::newRow("agent not found")
+            << (QStringList{"fork", "TAPE", "--at", "CALL2"} + scripted + QStringList{"--", "/no/such/agent"}) << 2
+            << "/no/such/agent";
     }
     void badInput()
     {
@@ -418,8 +488,13 @@ private Q_SLOTS:
         args.replaceInStrings("TAPE", tape);
         args.replaceInStrings("TOOLRESULT", QString::number(toolResult));
         args.replaceInStrings("CALL2", QString::number(calls[1]));
+        const QString badRules = m_dir.filePath("bad-rules.jsonl");
+        writeFile(badRules, "{\"ignore\": 42}\nnot json\n");
+        args.replaceInStrings("BADRULES", badRules);
         const qint64 sizeBefore = QFileInfo(tape).size();
-        const Finished f = runTapedeck(args + QStringList{"--"} + smallAgent(freshSmallWorkspace("bad-work")));
+        if (!args.contains("--"))
+            args += QStringList{"--"} + smallAgent(freshSmallWorkspace("bad-work"));
+        const Finished f = runTapedeck(args);
         QVERIFY2(f.exitCode == exitCode, f.err.constData());
         QVERIFY2(f.err.contains(message.toUtf8()), f.err.constData());
         QCOMPARE(QFileInfo(tape).size(), sizeBefore);

@@ -164,8 +164,6 @@ private Q_SLOTS:
                  std::string("the tool output of call_7 replaced"));
         QCOMPARE(describe(appendUser("x")), std::string("a user message appended"));
         QCOMPARE(describe(model("gpt-5")), std::string("model gpt-5 instead of the recorded one"));
-        QVERIFY(RequestEditor({}).empty());
-        QVERIFY(!RequestEditor({model("gpt-5")}).empty());
     }
 
     void toolOutputIsReplaced_data()
@@ -377,7 +375,11 @@ private Q_SLOTS:
         const size_t kept = original[member].size() - (line.contains("appended to") ? 1 : 0);
         for (size_t i = 0; i < kept; ++i)
             QVERIFY2(edited[member][i] == original[member][i], std::to_string(i).c_str());
-        QVERIFY(edited.size() == original.size());
+        // And every member besides the conversation.
+        json editedRest = edited, originalRest = original;
+        editedRest.erase(member);
+        originalRest.erase(member);
+        QVERIFY2(editedRest == originalRest, editedRest.dump().c_str());
     }
 
     void laterRequestsGetTheMessageAtTheSamePlace_data()

@@ -56,9 +56,12 @@ struct Upstreams {
 // the branch's outcome is an annotation step at its end.
 struct ForkRecording {
     formats::BranchInfo branch;             // run, parent, forkStep, description
-    // The prefix's last model call of each thread the branch may continue; the first is the
-    // forked thread, where the fork_point and the outcome go.
+    // The prefix's last model call of each thread the branch may continue.
     std::vector<formats::StepIndex> continuedCalls;
+    // The first of them is the forked thread's, where the fork_point and the outcome go;
+    // otherwise (the forked thread had no model call before the fork) they go to a thread
+    // of their own.
+    bool firstIsForkedThread = false;
     nlohmann::json forkPoint = nlohmann::json::object(); // the fork_point step's payload
 };
 

@@ -33,7 +33,9 @@ struct RequestEdit {
 std::string describe(const RequestEdit &edit);
 
 struct ForkRequest {
-    formats::StepIndex at;
+    // nullopt: after the branch's last step (a replay that went on past its recording).
+    std::optional<formats::StepIndex> at;
+    std::optional<formats::RunId> run;       // without `at`: default the tape's last run
     // The branch whose steps `at` is read among (default: the branch that holds it).
     std::optional<formats::BranchId> branch;
     std::vector<RequestEdit> edits;
@@ -44,11 +46,13 @@ struct ForkRequest {
 struct ForkPlan {
     formats::RunId run;
     formats::BranchId source;                 // the branch forked
-    formats::StepIndex at;
+    std::optional<formats::StepIndex> at;      // as requested
     formats::StepKind atKind = formats::StepKind::ModelCall;
     formats::BranchInfo branch;               // the new one: run, parent, forkStep, description
-    // The prefix's last model call of each thread, the forked thread's first (ForkRecording).
+    // The prefix's last model call of each thread (ForkRecording); the forked thread's first
+    // when it has one.
     std::vector<formats::StepIndex> continuedCalls;
+    bool continuesForkedThread = false;
     int64_t prefixModelCalls = 0;             // answered from the tape
     // The recorded model call the first live request stands for; none when the fork is at
     // the end of its thread.
@@ -63,13 +67,15 @@ struct ForkPlan {
 // answer edit is at a model call). Errors name the step and what was expected.
 formats::Result<ForkPlan> planFork(const formats::TapeReader &reader, const ForkRequest &request);
 
-// The edits a forked branch was made with, from its fork_point step, and its fork step
-// (after which a replay of the branch makes them again); no edits for a branch that is not
-// a fork or was forked without any.
+// The edits a forked branch was made with (its fork_point step), made again to every model
+// call past `after`, its fork step: the agent sends its own unedited history, the branch
+// recorded what the model was sent.
 struct BranchEdits {
     std::vector<RequestEdit> edits;
-    std::optional<formats::StepIndex> after;
+    formats::StepIndex after;
 };
-formats::Result<BranchEdits> editsOfBranch(const formats::TapeReader &reader, formats::BranchId branch);
+// Those of the branch and of each branch it was forked from, the oldest first; none for an
+// original branch.
+formats::Result<std::vector<BranchEdits>> editsOfLineage(const formats::TapeReader &reader, formats::BranchId branch);
 
 } // namespace tapedeck::replayer

@@ -37,7 +37,7 @@ namespace tapedeck::replayer {
 enum class OnMiss {
     Fail,    // refuse the request (HTTP 400 in the API's error shape) and stop the replay
     Nearest, // serve the nearest recorded answer and go on
-    Live,    // go live (ReplayOptions::liveUrl) from this request on
+    Live,    // go live (ReplayOptions::goLive) from this request on
 };
 
 struct ReplayOptions {
@@ -53,17 +53,19 @@ struct ReplayOptions {
     bool allowToolDrift = false;             // a miss where only tool outputs differ is served
     std::string matchRulesFile;              // extra rules (MATCHING.md); empty: built-in only
 
-    // Going live: every request from then on is sent on to `liveUrl` (the recorder of a new
-    // branch) as it came, less a fork's edits, and its answer passed back as it arrives.
-    std::string liveUrl;                     // required with OnMiss::Live or forkAt
+    // Going live: every request from then on is sent on to the URL this gives (the recorder
+    // of a new branch, forked at `at`, the recorded step the first live request stands for;
+    // nullopt when it stands for none) with a fork's edits made, and its answer passed back
+    // as it arrives. Called once, under the server's lock, so it may take a moment; an
+    // error refuses the request and stops the replay. Required with OnMiss::Live or forkAt.
+    std::function<formats::Result<std::string>(std::optional<formats::StepIndex> at)> goLive;
     // A fork (fork.h): only the exchanges before this step are replayed; once every model
     // call among them is served, the replay goes live.
     std::optional<formats::StepIndex> forkAt;
-    // A fork's edits (fork.h), made to every model call that comes once each recorded one up
-    // to `editsAfter` is served: a fork's live requests, and, replaying a forked branch, the
-    // requests after its fork step, which the agent sends unedited.
-    std::vector<RequestEdit> edits;
-    std::optional<formats::StepIndex> editsAfter;
+    // A fork's own edits (fork.h), made to every model call that comes once each recorded one
+    // up to `after` is served. The edits of the replayed branch and of the branches it was
+    // forked from are read from the tape and made too, each past its own fork step.
+    std::vector<BranchEdits> edits;
     // Given instead of a live answer to the first live model call, and handed to
     // `recordAnswered` (the new branch's recorder) as the exchange it was.
     std::optional<formats::wire::Response> answer;
@@ -91,6 +93,7 @@ struct ReplayStats {
     int64_t unusedExchanges = 0;             // recorded model calls never asked for
     bool stopped = false;                    // a divergence stopped the replay (OnMiss::Fail)
     int64_t liveFrom = 0;                    // the request the replay went live at; 0: never
+    std::string liveError;                   // why it could not go live, when it could not
     int64_t live = 0;                        // requests sent on live (or given the fork's answer)
     std::vector<std::string> edited;         // what the edits changed in the first request edited
 };
