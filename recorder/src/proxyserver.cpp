@@ -316,7 +316,7 @@ void ProxyServer::Impl::handle(const httplib::Request &req, httplib::Response &r
         takeSentBody(*shared, *transfer);
         sink(std::move(*shared));
     };
-    auto pass = [this, shared, transfer](httplib::DataSink &out) {
+    auto pass = [shared, transfer](httplib::DataSink &out) {
         std::string piece;
         if (!transfer->readBody(piece)) {
             shared->endedUs = nowUs();

@@ -1,12 +1,14 @@
 // Replay matching on hostile input: a user's rules file (--match-rules) and request
 // bodies. Nothing may crash, throw, trip a sanitizer or allocate without bound; a bad rules
 // file is an error that names FILE:LINE; a normalised body compares the same as itself and
-// normalising it again changes nothing.
+// normalising it again changes nothing. A fork's edits (requestedit.h) made to the body, on
+// a first and a later request, leave it an object.
 //
 // Input: the rules file's text, a 0 byte, then a request body (JSON); without a 0 byte,
 // the whole input is the body and only the built-in rules apply.
 #include "matchrules.h"
 #include "requestcomparison.h"
+#include "requestedit.h"
 
 #include <cstdio>
 #include <cstdlib>
@@ -65,6 +67,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             fail(std::string("a normalised body differs from itself (") + fw::apiName(api) + ")");
         (void)compareRequests(api, once, rules->normalise(api, nlohmann::json::object()));
         (void)unifiedDiff(once.dump(1), body.dump(1));
+
+        RequestEditor editor({{RequestEdit::Kind::ToolResult, "call_1", "edited", ""},
+                              {RequestEdit::Kind::AppendUser, "", "added", ""},
+                              {RequestEdit::Kind::Model, "", "", "other-model"}});
+        std::string target = "/v1beta/models/m:streamGenerateContent?alt=sse";
+        for (int request = 0; request < 2; ++request) {
+            nlohmann::json edited = body;
+            (void)editor.apply(api, target, edited);
+            if (body.is_object() != edited.is_object())
+                fail(std::string("an edit changed what the body is (") + fw::apiName(api) + ")");
+        }
     }
     return 0;
 }
