@@ -5,12 +5,14 @@
 // home also the temporary directory it works in; replayer/MATCHING.md), and still every one
 // must match, and it must print the same answer: replayed in the recording's home, and in a
 // fresh one as a CI job would. One word of the prompt changed on replay is a divergence at
-// its first model call, in the user message.
+// its first model call, in the user message. Forked at the Bash result with another output,
+// Claude Code reports that output, and the fork's branch replays in turn.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { claudeCodeEnvironment, npmDir, runRecorded, stepsOf } from './lib/recording.mjs';
+import { claudeCodeEnvironment, clientEnv, describeRecording, npmDir, runProgram, runRecorded, stepsOf,
+         tapedeckBin } from './lib/recording.mjs';
 import { tempDir } from './lib/modelserver.mjs';
 import { assertCleanReplay, describeReplay, exitDiverged, firstDivergenceDifferences,
          runReplayed } from './lib/replaying.mjs';
@@ -104,4 +106,34 @@ test('one word of the prompt changed on replay: a divergence at the first model 
   const lines = differences[0].diff.split('\n');
   assert.ok(lines.some((l) => l.startsWith('+') && l.includes('and show me what it printed')), differences[0].diff);
   assert.ok(lines.some((l) => l.startsWith('-') && l.includes('and tell me what it printed')), differences[0].diff);
+});
+
+test('forked at the Bash result with an edited output: Claude Code reports the new output, and the branch replays',
+     { timeout: 120000 }, async () => {
+  const r = await recorded();
+  const result = stepsOf(r.lines).find((s) => s.kind === 'tool_result' && s.payload?.output?.includes(marker));
+  assert.ok(result, `no tool_result carrying ${marker}: ${describeRecording(r)}`);
+  const dir = tempDir('tapedeck-claude-fork-');
+  const tape = join(dir, 'forked.tape');
+  copyFileSync(r.tape, tape);
+  const edited = join(dir, 'edited-output.txt');
+  writeFileSync(edited, 'tapedeck-fork-edited-output\n');
+
+  // Live after the fork: the scripted model's generic policy, which answers by quoting the
+  // tool output it was sent.
+  const run = claudeRun(prompt, r.home);
+  const forked = await runProgram(tapedeckBin(), [
+    'fork', tape, '--at', String(result.index), '--edit-tool-result', `@${edited}`, '--scripted', 'generic',
+    '--', run.command, ...run.args,
+  ], { env: clientEnv(run.env), cwd: run.cwd, timeoutMs: 50000 });
+  const told = `tapedeck fork exit ${forked.code}\nstdout: ${forked.stdout}\nstderr: ${forked.stderr}`;
+  assert.equal(forked.code, 0, told);
+  assert.ok(forked.stdout.includes('The Bash tool returned: tapedeck-fork-edited-output'), told);
+  assert.ok(forked.stderr.includes(`tool output of ${result.call_id} replaced`), told);
+
+  const replayed = await runReplayed({ tape, ...run, replayArgs: ['--branch', '2'] });
+  assert.equal(replayed.run.code, 0, describeReplay(replayed));
+  assert.equal(replayed.report.divergences.length, 0, describeReplay(replayed));
+  assert.equal(replayed.report.unused_model_calls, 0, describeReplay(replayed));
+  assert.equal(replayed.run.stdout, forked.stdout, 'Claude Code printed something else replaying the fork');
 });
