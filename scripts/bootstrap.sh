@@ -11,9 +11,9 @@ packages=(
   libsqlite3-dev nlohmann-json3-dev libzstd-dev libcli11-dev libxxhash-dev libdtl-dev
   libcpp-httplib-dev libcurl4-openssl-dev zlib1g-dev libbrotli-dev
   qt6-base-dev
-  # used by the tests and benchmarks: the compressors the tape is compared against, and
-  # clang with libFuzzer for the fuzz targets
-  zstd gzip clang libclang-rt-14-dev sqlite3 jq
+  # used by the tests and benchmarks: the compressors the tape is compared against, clang
+  # with libFuzzer for the fuzz targets, and curl as the simplest agent a fork test runs
+  zstd gzip clang libclang-rt-14-dev sqlite3 jq curl
 )
 # The tests drive the model server with the official npm clients and Claude Code; they need
 # Node.js and npm. A machine that has its own Node.js keeps it.

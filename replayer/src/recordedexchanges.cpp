@@ -62,6 +62,12 @@ int64_t RecordedExchanges::unservedModelCallsUpTo(formats::StepIndex last) const
     return count;
 }
 
+int64_t RecordedExchanges::unservedModelCallsOf(formats::ThreadId thread) const
+{
+    auto it = m_threads.find(thread);
+    return it == m_threads.end() ? 0 : static_cast<int64_t>(it->second.positions.size() - it->second.next);
+}
+
 std::vector<size_t> RecordedExchanges::modelCallCandidates() const
 {
     std::vector<size_t> out;

@@ -148,6 +148,7 @@ struct ReplayServer::Impl {
     // so that the prefix its branch continues is the one recorded.
     std::vector<std::pair<json, json>> acceptedRawDrift;
     bool wentLive = false;
+    std::optional<formats::ThreadId> forkedThread; // a fork's: the thread of its step
     std::string liveUrl; // what options.goLive gave
     // The edits to make to each model call, each set once every recorded call up to its
     // fork step is served.
@@ -226,6 +227,12 @@ formats::Result<std::unique_ptr<ReplayServer>> ReplayServer::start(ReplayOptions
         return exchanges.error();
     impl->exchanges = std::move(*exchanges);
     impl->stats.recordedExchanges = static_cast<int64_t>(impl->exchanges->all().size());
+    if (options.forkAt) {
+        formats::Result<formats::StepSummary> at = impl->reader->stepSummary(*options.forkAt);
+        if (!at)
+            return at.error();
+        impl->forkedThread = at->thread;
+    }
     if ((options.onMiss == OnMiss::Live || options.forkAt) && !options.goLive)
         return formats::Error{formats::ErrorCode::InvalidArgument,
                               "a replay that goes live needs somewhere to send live requests to"};
@@ -354,6 +361,12 @@ void ReplayServer::Impl::handle(const httplib::Request &req, httplib::Response &
             answer = api ? matchModelCall(number, *api, editedTarget, req.method, body, res)
                          : matchOther(number, target, req, res);
             live = notice.goLive;
+            // It went live at its miss: it goes out as a live request is made.
+            if (live && api) {
+                editedTarget = target;
+                editedBody.reset();
+                edit(*api, true, editedTarget, req.body, editedBody);
+            }
         }
         if (live)
             outgoing = liveRequest(api, std::move(editedTarget), editedBody ? std::move(*editedBody) : req.body, req);
@@ -420,9 +433,10 @@ LiveRequest ReplayServer::Impl::liveRequest(std::optional<fw::Api> api, std::str
 bool ReplayServer::Impl::edit(fw::Api api, bool live, std::string &target, const std::string &body,
                               std::optional<std::string> &edited)
 {
+    // Live, the replay is past every fork step it knows of.
     std::vector<RequestEditor *> due;
     for (PendingEdits &pending : editors)
-        if (exchanges->unservedModelCallsUpTo(pending.after) == 0)
+        if (live || exchanges->unservedModelCallsUpTo(pending.after) == 0)
             due.push_back(&pending.editor);
     if (due.empty() && !(live && !acceptedRawDrift.empty()))
         return false;
@@ -588,6 +602,13 @@ std::shared_ptr<const formats::Step> ReplayServer::Impl::diverged(Divergence div
                                                                  httplib::Response &res, const json *incoming,
                                                                  const std::string *incomingBody)
 {
+    // A fork whose thread has had all its recorded calls goes live at a miss rather than wait
+    // for another thread's last calls before the fork, which may not come as recorded: the
+    // miss is the fork, not a divergence.
+    if (forkedThread && exchanges->unservedModelCallsOf(*forkedThread) == 0) {
+        notice.goLive = goLive(divergence.request, options.forkAt, divergence.path, res);
+        return nullptr;
+    }
     ++stats.divergences;
     std::shared_ptr<const formats::Step> serve;
     const bool drift = divergence.environmentDrift && options.allowToolDrift;

@@ -74,6 +74,15 @@ std::vector<formats::Step> stepsOf(const TapeState &state, formats::BranchId bra
     return out;
 }
 
+std::vector<formats::Step> modelCallsOf(const TapeState &state, formats::BranchId branch)
+{
+    std::vector<formats::Step> out;
+    for (const formats::Step &s : stepsOf(state, branch))
+        if (s.kind == StepKind::ModelCall)
+            out.push_back(s);
+    return out;
+}
+
 // The request's conversation, as the client sent it.
 json conversationOf(const formats::Step &modelCall)
 {
@@ -290,10 +299,7 @@ private Q_SLOTS:
         QVERIFY2(f.exitCode == 0, f.err.constData());
         const TapeState after = stateOf(tape);
         QCOMPARE(after.branches.size(), size_t(2));
-        std::vector<formats::Step> live;
-        for (const formats::Step &s : stepsOf(after, after.branches[1].id))
-            if (s.kind == StepKind::ModelCall)
-                live.push_back(s);
+        const std::vector<formats::Step> live = modelCallsOf(after, after.branches[1].id);
         QVERIFY(!live.empty());
         auto occurrences = [](const std::string &text, const std::string &what) {
             size_t count = 0;
@@ -394,6 +400,73 @@ private Q_SLOTS:
         QCOMPARE(after.branches.size(), size_t(1));
         QCOMPARE(after.steps.size(), before.steps.size());
         QCOMPARE(QFileInfo(tape).size(), sizeBefore);
+    }
+
+    // Two conversations recorded, A, B, then A again; the fork of A's second call is sent
+    // A's first only: B's call before the fork never comes, and the fork goes live all the
+    // same when A's next request arrives, edited, without calling that a divergence.
+    void forkGoesLiveWithoutAnotherThreadsLastCall()
+    {
+        QTemporaryDir dir;
+        const QString tape = dir.filePath("two-threads.tape");
+        auto body = [](const json &messages) {
+            return json{{"model", "claude-sonnet-4-6"}, {"max_tokens", 256}, {"messages", messages}}.dump();
+        };
+        const json a1 = json::array({{{"role", "user"}, {"content", "task A: say something"}}});
+        const json b1 = json::array({{{"role", "user"}, {"content", "side question B"}}});
+        std::string a2;
+        {
+            ModelProcess model({"--policy", "generic", "--quiet"});
+            ListeningProcess proxy(QStringLiteral(TAPEDECK_BIN), {"proxy", "-q", "--listen", "127.0.0.1:0", "-o",
+                                                                  tape, "--upstream",
+                                                                  QString::fromStdString(model.url(""))});
+            const std::vector<std::string> headers = {"content-type: application/json",
+                                                      "anthropic-version: 2023-06-01"};
+            const HttpReply first = httpRequest("POST", proxy.url("/v1/messages"), body(a1), headers);
+            QCOMPARE(first.status, 200L);
+            QCOMPARE(httpRequest("POST", proxy.url("/v1/messages"), body(b1), headers).status, 200L);
+            json continued = a1;
+            continued.push_back({{"role", "assistant"}, {"content", json::parse(first.body)["content"]}});
+            continued.push_back({{"role", "user"}, {"content", "and more"}});
+            a2 = body(continued);
+            QCOMPARE(httpRequest("POST", proxy.url("/v1/messages"), a2, headers).status, 200L);
+            QCOMPARE(proxy.stop(), 0);
+        }
+        const TapeState before = stateOf(tape);
+        std::vector<formats::Step> calls;
+        for (const formats::Step &s : before.steps)
+            if (s.kind == StepKind::ModelCall)
+                calls.push_back(s);
+        QCOMPARE(calls.size(), size_t(3));
+        QCOMPARE(calls[2].thread, calls[0].thread);
+        QVERIFY(calls[1].thread != calls[0].thread);
+
+        // The agent: A's two requests, as a user's script would send them.
+        writeFile(dir.filePath("a1.json"), QByteArray::fromStdString(body(a1)));
+        writeFile(dir.filePath("a2.json"), QByteArray::fromStdString(a2));
+        const QString post = "curl -sf -X POST \"$ANTHROPIC_BASE_URL/v1/messages\" -H 'content-type: application/json' "
+                             "-H 'anthropic-version: 2023-06-01' --data-binary @";
+        const QString agent = post + "a1.json > /dev/null && " + post + "a2.json";
+        const Finished f = [&] {
+            QProcess probe;
+            probe.start("curl", {"--version"});
+            return probe.waitForFinished(5000) && probe.exitCode() == 0
+                       ? runTapedeck({"fork", tape, "--at", QString::number(calls[2].index.value), "--append-user",
+                                      "a note from the fork", "--scripted", "generic", "--", "sh", "-c",
+                                      "cd " + dir.path() + " && " + agent})
+                       : Finished{};
+        }();
+        if (f.exitCode == -1 && f.err.isEmpty())
+            QSKIP("no curl program on this machine to send the requests");
+        QVERIFY2(f.exitCode == 0, f.err.constData());
+        QVERIFY2(!f.err.contains("divergence"), f.err.constData());
+        const TapeState after = stateOf(tape);
+        QCOMPARE(after.branches.size(), size_t(2));
+        const std::vector<formats::Step> live = modelCallsOf(after, after.branches[1].id);
+        QCOMPARE(live.size(), size_t(1));
+        QVERIFY2(live[0].wire->requestBody.find("a note from the fork") != std::string::npos,
+                 live[0].wire->requestBody.c_str());
+        QVERIFY2(live[0].wire->requestBody.find("and more") != std::string::npos, live[0].wire->requestBody.c_str());
     }
 
     // `tapedeck replay --on-miss live`: a changed task misses at the first request, which

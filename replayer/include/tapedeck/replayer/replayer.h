@@ -60,7 +60,8 @@ struct ReplayOptions {
     // error refuses the request and stops the replay. Required with OnMiss::Live or forkAt.
     std::function<formats::Result<std::string>(std::optional<formats::StepIndex> at)> goLive;
     // A fork (fork.h): only the exchanges before this step are replayed; once every model
-    // call among them is served, the replay goes live.
+    // call among them is served, the replay goes live, and so it does at a miss once the
+    // calls of the step's own thread are (another thread's may not come again).
     std::optional<formats::StepIndex> forkAt;
     // A fork's own edits (fork.h), made to every model call that comes once each recorded one
     // up to `after` is served. The edits of the replayed branch and of the branches it was
