@@ -179,8 +179,10 @@ int runFork(const Options &o)
         live = std::move(*started);
         return live->url();
     };
-    if (!plan->edits.empty())
-        replay.edits.push_back({plan->edits, formats::StepIndex(plan->at->value - 1)});
+    // Also without edits: the set says which thread is the forked one, for the answer.
+    replay.edits.push_back({plan->edits, formats::StepIndex(plan->at->value - 1),
+                            plan->continuesForkedThread ? std::optional(plan->continuedCalls.front())
+                                                        : std::nullopt});
     replay.answer = plan->answer;
     replay.recordAnswered = [&live](formats::WireExchange wire, int64_t startedUs, int64_t endedUs) {
         live->recorder().recordAnswered(std::move(wire), startedUs, endedUs, endedUs);
@@ -268,8 +270,8 @@ void addForkCommand(CLI::App &app)
                     "a JSON object {\"text\": ..., \"tool_calls\": [{\"name\": ..., \"arguments\": {...}}]} "
                     "may call tools");
     cmd->add_option("--append-user", opts->appendUser,
-                    "TEXT or @FILE: a user message added at STEP, where the first live request's conversation "
-                    "ends, and kept there in every later request");
+                    "TEXT or @FILE: a user message added at STEP, where the forked conversation's first live "
+                    "request ends, and kept there in its every later request (side conversations get none)");
     cmd->add_option("--model", opts->model, "ask this model from STEP on (every live model call)");
     cmd->add_option("--upstream", opts->upstream, "go on against this model API base URL (for every API)");
     cmd->add_option("--scripted", opts->scripted,

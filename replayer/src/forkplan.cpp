@@ -77,10 +77,10 @@ std::optional<RequestEdit> editFromJson(const json &j)
 
 // The edits in a forked branch's fork_point, which opens it: its first step after the fork
 // step.
-formats::Result<std::vector<RequestEdit>> forkPointEdits(const formats::TapeReader &reader,
-                                                         const formats::BranchInfo &branch)
+formats::Result<BranchEdits> forkPointEdits(const formats::TapeReader &reader, const formats::BranchInfo &branch)
 {
-    std::vector<RequestEdit> out;
+    BranchEdits out;
+    out.after = branch.forkStep.value_or(formats::StepIndex(0));
     constexpr int64_t kPage = 4096;
     const int64_t start = branch.forkStep ? branch.forkStep->value + 1 : 1;
     for (int64_t first = start; first <= reader.stepCount(); first += kPage) {
@@ -97,7 +97,9 @@ formats::Result<std::vector<RequestEdit>> forkPointEdits(const formats::TapeRead
                 return forkPoint.error();
             for (const json &edit : forkPoint->payload.value("edits", json::array()))
                 if (std::optional<RequestEdit> made = editFromJson(edit))
-                    out.push_back(std::move(*made));
+                    out.edits.push_back(std::move(*made));
+            if (const json &call = forkPoint->payload.value("forked_call", json()); call.is_number_integer())
+                out.forkedCall = formats::StepIndex(call.get<int64_t>());
             return out;
         }
     }
@@ -117,11 +119,11 @@ formats::Result<std::vector<BranchEdits>> editsOfLineage(const formats::TapeRead
                                  [&](const formats::BranchInfo &b) { return b.id == at; });
         if (info == branches->end() || !info->parent)
             break;
-        formats::Result<std::vector<RequestEdit>> edits = forkPointEdits(reader, *info);
+        formats::Result<BranchEdits> edits = forkPointEdits(reader, *info);
         if (!edits)
             return edits.error();
-        if (!edits->empty())
-            out.push_back({std::move(*edits), info->forkStep.value_or(formats::StepIndex(0))});
+        if (!edits->edits.empty())
+            out.push_back(std::move(*edits));
         at = *info->parent;
     }
     std::reverse(out.begin(), out.end());
@@ -260,6 +262,7 @@ formats::Result<ForkPlan> planFork(const formats::TapeReader &reader, const Fork
                       {"parent_branch", plan.branch.parent->value},
                       {"fork_step", lastShared ? json(lastShared->index.value) : json()},
                       {"edits", edits},
+                      {"forked_call", plan.continuesForkedThread ? json(plan.continuedCalls.front().value) : json()},
                       {"prefix_model_calls", plan.prefixModelCalls}};
     return plan;
 }

@@ -153,11 +153,16 @@ struct ReplayServer::Impl {
     // The edits to make to each model call, each set once every recorded call up to its
     // fork step is served.
     struct PendingEdits {
-        RequestEditor editor;
+        RequestEditor everywhere;    // tool results, the model
+        RequestEditor forkedThread;  // a user message
         formats::StepIndex after;
+        // The normalised conversation of the forked thread's last call before the fork,
+        // which its later requests start with; null when unknown (any request is its).
+        json threadStart;
     };
     std::vector<PendingEdits> editors;
-    std::optional<fw::Response> forkAnswer; // until the first live model call takes it
+    std::optional<fw::Response> forkAnswer; // until the forked thread's first live call takes it
+    json forkAnswerThreadStart;              // as PendingEdits::threadStart
     std::function<void(const Divergence &)> divergenceCallback;
     std::function<void()> stopCallback;
     // What handle() tells the callbacks once it has let go of the mutex.
@@ -184,6 +189,10 @@ struct ReplayServer::Impl {
     // Live, the tool outputs the replay went on with are sent as recorded, too.
     bool edit(fw::Api api, bool live, std::string &target, const std::string &body,
               std::optional<std::string> &edited);
+    // The normalised conversation of a recorded model call's request; null for none.
+    formats::Result<json> conversationOf(std::optional<formats::StepIndex> call) const;
+    // Whether a request (`incoming`, normalised) continues the conversation `start`.
+    bool continues(fw::Api api, const json &incoming, const json &start) const;
     // Under the mutex. What to answer `req` with: a recorded step, or null with `res`
     // already filled (a refusal).
     std::shared_ptr<const formats::Step> matchModelCall(int64_t number, fw::Api api, const std::string &target,
@@ -241,8 +250,24 @@ formats::Result<std::unique_ptr<ReplayServer>> ReplayServer::start(ReplayOptions
     if (!lineageEdits)
         return lineageEdits.error();
     lineageEdits->insert(lineageEdits->end(), options.edits.begin(), options.edits.end());
-    for (BranchEdits &set : *lineageEdits)
-        impl->editors.push_back({RequestEditor(std::move(set.edits)), set.after});
+    for (BranchEdits &set : *lineageEdits) {
+        formats::Result<json> threadStart = impl->conversationOf(set.forkedCall);
+        if (!threadStart)
+            return threadStart.error();
+        std::vector<RequestEdit> everywhere, forkedThread;
+        for (RequestEdit &e : set.edits)
+            (e.kind == RequestEdit::Kind::AppendUser ? forkedThread : everywhere).push_back(std::move(e));
+        impl->editors.push_back({RequestEditor(std::move(everywhere)), RequestEditor(std::move(forkedThread)),
+                                 set.after, std::move(*threadStart)});
+    }
+    if (options.answer) {
+        const std::optional<formats::StepIndex> forkedCall =
+            options.edits.empty() ? std::nullopt : options.edits.back().forkedCall;
+        formats::Result<json> threadStart = impl->conversationOf(forkedCall);
+        if (!threadStart)
+            return threadStart.error();
+        impl->forkAnswerThreadStart = std::move(*threadStart);
+    }
     impl->forkAnswer = options.answer;
     if (formats::Result<std::vector<formats::ThreadInfo>> threads = impl->reader->threads())
         for (const formats::ThreadInfo &t : *threads)
@@ -424,8 +449,13 @@ LiveRequest ReplayServer::Impl::liveRequest(std::optional<fw::Api> api, std::str
     ++stats.live;
     LiveRequest out{std::move(target), std::move(body), std::nullopt};
     if (api && forkAnswer) {
-        out.answered = answeredExchange(*api, req, out.target, out.body, std::move(*forkAnswer));
-        forkAnswer.reset();
+        const json parsed = json::parse(out.body, nullptr, false);
+        const bool ofThread = forkAnswerThreadStart.is_null() ||
+                              (parsed.is_object() && continues(*api, rules.normalise(*api, parsed), forkAnswerThreadStart));
+        if (ofThread) {
+            out.answered = answeredExchange(*api, req, out.target, out.body, std::move(*forkAnswer));
+            forkAnswer.reset();
+        }
     }
     return out;
 }
@@ -434,25 +464,68 @@ bool ReplayServer::Impl::edit(fw::Api api, bool live, std::string &target, const
                               std::optional<std::string> &edited)
 {
     // Live, the replay is past every fork step it knows of.
-    std::vector<RequestEditor *> due;
+    std::vector<PendingEdits *> due;
     for (PendingEdits &pending : editors)
         if (live || exchanges->unservedModelCallsUpTo(pending.after) == 0)
-            due.push_back(&pending.editor);
+            due.push_back(&pending);
     if (due.empty() && !(live && !acceptedRawDrift.empty()))
         return false;
     json parsed = json::parse(body, nullptr, false);
     if (!parsed.is_object())
         return false;
     bool changed = live && replaceMessages(api, parsed, acceptedRawDrift);
-    for (RequestEditor *editor : due) {
-        std::vector<std::string> lines = editor->apply(api, target, parsed);
-        changed = changed || !lines.empty();
-        if (stats.edited.empty())
-            stats.edited = std::move(lines);
+    std::optional<json> normalised; // made once, when a thread's edits need it
+    auto inThread = [&](const json &start) {
+        if (start.is_null())
+            return true;
+        if (!normalised)
+            normalised = rules.normalise(api, parsed);
+        return continues(api, *normalised, start);
+    };
+    for (PendingEdits *pending : due) {
+        const bool ofThread = inThread(pending->threadStart);
+        for (RequestEditor *editor : {&pending->everywhere, &pending->forkedThread}) {
+            if (editor == &pending->forkedThread && !ofThread)
+                continue;
+            std::vector<std::string> lines = editor->apply(api, target, parsed);
+            changed = changed || !lines.empty();
+            if (stats.edited.empty())
+                stats.edited = std::move(lines);
+        }
     }
     if (changed)
         edited = parsed.dump();
     return changed;
+}
+
+formats::Result<json> ReplayServer::Impl::conversationOf(std::optional<formats::StepIndex> call) const
+{
+    if (!call)
+        return json();
+    formats::Result<formats::Step> step = reader->step(*call, formats::TapeReader::Detail::WireOnly);
+    if (!step)
+        return step.error();
+    const std::optional<fw::Api> api = step->wire ? fw::apiForPath(step->wire->url) : std::nullopt;
+    json body = step->wire ? json::parse(step->wire->requestBody, nullptr, false) : json();
+    if (!api || !body.is_object())
+        return json();
+    json normalised = rules.normalise(*api, std::move(body));
+    const char *member = fw::conversationMember(*api);
+    return normalised.contains(member) ? normalised[member] : json();
+}
+
+bool ReplayServer::Impl::continues(fw::Api api, const json &incoming, const json &start) const
+{
+    const char *member = fw::conversationMember(api);
+    if (!incoming.contains(member) || !incoming[member].is_array() || !start.is_array())
+        return false;
+    const json &conversation = incoming[member];
+    if (conversation.size() < start.size())
+        return false;
+    for (size_t i = 0; i < start.size(); ++i)
+        if (conversation[i] != start[i])
+            return false;
+    return true;
 }
 
 ComparedCandidate ReplayServer::Impl::compared(size_t position, fw::Api api, const json &incoming)

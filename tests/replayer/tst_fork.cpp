@@ -403,8 +403,9 @@ private Q_SLOTS:
     }
 
     // Two conversations recorded, A, B, then A again; the fork of A's second call is sent
-    // A's first only: B's call before the fork never comes, and the fork goes live all the
-    // same when A's next request arrives, edited, without calling that a divergence.
+    // A's first, A's second, then B: B's call before the fork does not come in its place,
+    // and the fork goes live all the same at A's second, edited, without calling that a
+    // divergence. B, sent live after it, is a side conversation: it gets no user message.
     void forkGoesLiveWithoutAnotherThreadsLastCall()
     {
         QTemporaryDir dir;
@@ -444,9 +445,10 @@ private Q_SLOTS:
         // The agent: A's two requests, as a user's script would send them.
         writeFile(dir.filePath("a1.json"), QByteArray::fromStdString(body(a1)));
         writeFile(dir.filePath("a2.json"), QByteArray::fromStdString(a2));
+        writeFile(dir.filePath("b1.json"), QByteArray::fromStdString(body(b1)));
         const QString post = "curl -sf -X POST \"$ANTHROPIC_BASE_URL/v1/messages\" -H 'content-type: application/json' "
                              "-H 'anthropic-version: 2023-06-01' --data-binary @";
-        const QString agent = post + "a1.json > /dev/null && " + post + "a2.json";
+        const QString agent = post + "a1.json > /dev/null && " + post + "a2.json > /dev/null && " + post + "b1.json";
         const Finished f = [&] {
             QProcess probe;
             probe.start("curl", {"--version"});
@@ -463,10 +465,14 @@ private Q_SLOTS:
         const TapeState after = stateOf(tape);
         QCOMPARE(after.branches.size(), size_t(2));
         const std::vector<formats::Step> live = modelCallsOf(after, after.branches[1].id);
-        QCOMPARE(live.size(), size_t(1));
+        QCOMPARE(live.size(), size_t(2));
         QVERIFY2(live[0].wire->requestBody.find("a note from the fork") != std::string::npos,
                  live[0].wire->requestBody.c_str());
         QVERIFY2(live[0].wire->requestBody.find("and more") != std::string::npos, live[0].wire->requestBody.c_str());
+        QVERIFY2(live[1].wire->requestBody.find("side question B") != std::string::npos,
+                 live[1].wire->requestBody.c_str());
+        QVERIFY2(live[1].wire->requestBody.find("a note from the fork") == std::string::npos,
+                 live[1].wire->requestBody.c_str());
     }
 
     // `tapedeck replay --on-miss live`: a changed task misses at the first request, which

@@ -30,6 +30,8 @@ struct RequestEdit {
 };
 
 // "the tool output of call_7 replaced", "a user message appended", ...
+// A tool result and a model are changed in every live request; a user message is added to
+// the forked thread's only, as is a replaced answer given.
 std::string describe(const RequestEdit &edit);
 
 struct ForkRequest {
@@ -73,6 +75,11 @@ formats::Result<ForkPlan> planFork(const formats::TapeReader &reader, const Fork
 struct BranchEdits {
     std::vector<RequestEdit> edits;
     formats::StepIndex after;
+    // The forked thread's last model call before the fork: a user message added
+    // (AppendUser) goes only to the requests that continue it, not to a side conversation
+    // or a sub-agent; none when the thread had no call before the fork (the first request
+    // then takes it).
+    std::optional<formats::StepIndex> forkedCall;
 };
 // Those of the branch and of each branch it was forked from, the oldest first; none for an
 // original branch.

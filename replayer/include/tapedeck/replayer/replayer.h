@@ -67,8 +67,9 @@ struct ReplayOptions {
     // up to `after` is served. The edits of the replayed branch and of the branches it was
     // forked from are read from the tape and made too, each past its own fork step.
     std::vector<BranchEdits> edits;
-    // Given instead of a live answer to the first live model call, and handed to
-    // `recordAnswered` (the new branch's recorder) as the exchange it was.
+    // Given instead of a live answer to the forked thread's first live model call (the thread
+    // of the last of `edits`), and handed to `recordAnswered` (the new branch's recorder) as
+    // the exchange it was.
     std::optional<formats::wire::Response> answer;
     std::function<void(formats::WireExchange wire, int64_t startedUs, int64_t endedUs)> recordAnswered;
 };
