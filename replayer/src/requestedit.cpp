@@ -305,12 +305,20 @@ std::vector<std::string> RequestEditor::apply(fw::Api api, std::string &target, 
         return lines;
 
     std::optional<size_t> appendAt; // this request's position for the appended message(s)
+    // A Responses API request that names its predecessor holds only what is new: the server
+    // keeps the conversation, the message already added included.
+    const bool continuesStoredConversation =
+        api == fw::Api::OpenAIResponses && body.contains("previous_response_id") &&
+        body["previous_response_id"].is_string();
+    const bool appendedBefore = m_appendAt.has_value();
     for (const RequestEdit &edit : m_edits) {
         switch (edit.kind) {
         case Kind::ToolResult:
             replaceToolResult(api, body, *conversation, edit, lines);
             break;
         case Kind::AppendUser:
+            if (continuesStoredConversation && appendedBefore)
+                break;
             if (!appendAt) {
                 if (!m_appendAt)
                     m_appendAt = conversation->size();

@@ -30,7 +30,8 @@ namespace tapedeck::replayer {
 // - AppendUser: the first request the edit applies to gets the message at the end of its
 //   conversation; every later one at that same position (at its end when it is shorter).
 //   Anthropic and Gemini get it as a text block of the user turn before that position, when
-//   there is one, since they want user turns not doubled and tool results first.
+//   there is one, since they want user turns not doubled and tool results first. A later
+//   Responses API request with previous_response_id gets none: the server holds it already.
 // - Model: the body's "model"; for Gemini the "models/NAME:" segment of the target.
 // Edits are made in the order given. A body that is not an object with the API's
 // conversation array (wire::conversationMember) is left as it is.

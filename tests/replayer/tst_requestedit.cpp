@@ -382,6 +382,23 @@ private Q_SLOTS:
         QVERIFY2(editedRest == originalRest, editedRest.dump().c_str());
     }
 
+    // Responses continued by previous_response_id: the server keeps the conversation, so
+    // the message the first request added is not added again.
+    void storedResponsesConversationGetsTheMessageOnce()
+    {
+        RequestEditor editor({appendUser(kUserText)});
+        std::string target = "/v1/responses";
+        json first = {{"model", "gpt-5"}, {"input", json::array({{{"role", "user"}, {"content", "go"}}})}};
+        QCOMPARE(editor.apply(Api::OpenAIResponses, target, first).size(), size_t(1));
+        QCOMPARE(first["input"].size(), size_t(2));
+        json next = {{"model", "gpt-5"},
+                     {"previous_response_id", "resp_1"},
+                     {"input", json::array({{{"type", "function_call_output"}, {"call_id", "c1"}, {"output", "ok"}}})}};
+        const json before = next;
+        QVERIFY(editor.apply(Api::OpenAIResponses, target, next).empty());
+        QVERIFY2(next == before, next.dump().c_str());
+    }
+
     void laterRequestsGetTheMessageAtTheSamePlace_data()
     {
         // A first live request, and the agent's next one: the same conversation, without the
