@@ -6,6 +6,8 @@ std::string LiveTarget::problem() const
 {
     if (upstream.empty() == scripted.empty())
         return "say where to go on live: --upstream URL (a model API) or --scripted POLICY (the scripted model)";
+    if (!script.empty() && scripted != "script")
+        return "--script FILE is for --scripted script";
     return {};
 }
 

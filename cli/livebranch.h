@@ -21,7 +21,8 @@ struct LiveTarget {
     uint64_t seed = 0;
     std::vector<std::string> command; // the agent, for the fork point's record
 
-    // Exactly one of upstream and scripted; the message says so otherwise.
+    // Exactly one of upstream and scripted, and a script only for the script policy; the
+    // message says what is wrong otherwise.
     std::string problem() const;
     std::string describe() const; // "http://..." or "the scripted model (kernel-tuner)"
 };

@@ -536,6 +536,9 @@ private Q_SLOTS:
         QTest::newRow("two places to go on")
             << (QStringList{"fork", "TAPE", "--at", "CALL2", "--upstream", "http://127.0.0.1:9"} + scripted) << 2
             << "--upstream URL";
+        QTest::newRow("a script without the script policy")
+            << (QStringList{"fork", "TAPE", "--at", "CALL2", "--script", "turns.jsonl"} + scripted) << 2
+            << "--script FILE is for --scripted script";
         QTest::newRow("unknown policy") << QStringList{"fork", "TAPE", "--at", "CALL2", "--scripted", "nosuch"}
                                         << 2 << "nosuch";
         QTest::newRow("not a tape") << (QStringList{"fork", "NOTATAPE", "--at", "1"} + scripted) << 3 << "not a tape";
