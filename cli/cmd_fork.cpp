@@ -212,9 +212,11 @@ int runFork(const Options &o)
     if (!agent.started)
         return usage(agent.error);
     if (!live) {
-        if (!stats.liveError.empty())
-            std::cerr << "tapedeck fork: could not start the branch: " << stats.liveError << "\n";
-        else if (stats.stopped)
+        if (!stats.liveError.empty()) {
+            std::cerr << "tapedeck fork: could not start the branch in " << o.tape << ": " << stats.liveError << "\n";
+            return kExitCannotWrite;
+        }
+        if (stats.stopped)
             std::cerr << "tapedeck fork: the replay stopped at a divergence before step " << plan->at->value
                       << "; nothing was written to " << o.tape << "\n";
         else

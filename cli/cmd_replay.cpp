@@ -127,6 +127,16 @@ void runReplay(const Options &o)
             commandExitCode() = kExitUsage;
             return;
         }
+        // A bad policy or script is found now, not at the first miss.
+        if (!target.scripted.empty()) {
+            if (formats::Result<std::unique_ptr<ScriptedModel>> check =
+                    ScriptedModel::start(target.scripted, target.script, target.seed);
+                !check) {
+                std::cerr << "tapedeck: --scripted " << target.scripted << ": " << check.error().message << "\n";
+                commandExitCode() = kExitUsage;
+                return;
+            }
+        }
         options.goLive = [&](std::optional<formats::StepIndex> at) -> formats::Result<std::string> {
             formats::Result<std::unique_ptr<formats::TapeReader>> reader = formats::TapeReader::open(o.tape);
             if (!reader)
@@ -219,6 +229,11 @@ void runReplay(const Options &o)
     const replayer::ReplayStats stats = server.stats();
     if (!o.quiet || o.check)
         printSummary(stats, o.check);
+    if (!stats.liveError.empty()) {
+        std::cerr << "tapedeck: could not go live in " << o.tape << ": " << stats.liveError << "\n";
+        commandExitCode() = kExitCannotWrite;
+        return;
+    }
     if (!o.report.empty() && !writeReport(o.report, server)) {
         std::cerr << "tapedeck: cannot write the report to " << o.report << "\n";
         commandExitCode() = kExitCannotWrite;
@@ -287,7 +302,7 @@ void addReplayCommand(CLI::App &app)
         "step, the part of the request that differs, with a diff, and the nearest recorded calls.\n"
         "Exit codes: CMD's status; 6 when a divergence stopped the replay or --check failed;\n"
         "1 the tape has no such run or branch; 2 bad options or CMD cannot be started; 3 the tape\n"
-        "cannot be opened.");
+        "cannot be opened; 5 --on-miss live could not write the new branch.");
     cmd->callback([opts] { runReplay(*opts); });
 }
 

@@ -114,7 +114,11 @@ formats::Result<std::vector<BranchEdits>> editsOfLineage(const formats::TapeRead
     if (!branches)
         return branches.error();
     std::vector<BranchEdits> out;
-    for (formats::BranchId at = branch; out.size() <= branches->size();) {
+    // An ancestor's edits count only when its fork is within what the branch shares of it:
+    // at or before the step the branch (or the one between) was forked after.
+    int64_t shared = std::numeric_limits<int64_t>::max();
+    formats::BranchId at = branch;
+    for (size_t level = 0; level <= branches->size(); ++level) { // bounded: parents may loop
         auto info = std::find_if(branches->begin(), branches->end(),
                                  [&](const formats::BranchInfo &b) { return b.id == at; });
         if (info == branches->end() || !info->parent)
@@ -122,8 +126,9 @@ formats::Result<std::vector<BranchEdits>> editsOfLineage(const formats::TapeRead
         formats::Result<BranchEdits> edits = forkPointEdits(reader, *info);
         if (!edits)
             return edits.error();
-        if (!edits->edits.empty())
+        if (!edits->edits.empty() && edits->after.value <= shared)
             out.push_back(std::move(*edits));
+        shared = std::min(shared, info->forkStep ? info->forkStep->value : -1);
         at = *info->parent;
     }
     std::reverse(out.begin(), out.end());

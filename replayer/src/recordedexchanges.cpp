@@ -68,6 +68,12 @@ int64_t RecordedExchanges::unservedModelCallsOf(formats::ThreadId thread) const
     return it == m_threads.end() ? 0 : static_cast<int64_t>(it->second.positions.size() - it->second.next);
 }
 
+int64_t RecordedExchanges::modelCallsOf(formats::ThreadId thread) const
+{
+    auto it = m_threads.find(thread);
+    return it == m_threads.end() ? 0 : static_cast<int64_t>(it->second.positions.size());
+}
+
 std::vector<size_t> RecordedExchanges::modelCallCandidates() const
 {
     std::vector<size_t> out;

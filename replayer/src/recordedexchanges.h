@@ -60,6 +60,7 @@ public:
     int64_t unservedModelCalls() const;
     int64_t unservedModelCallsUpTo(formats::StepIndex last) const;
     int64_t unservedModelCallsOf(formats::ThreadId thread) const;
+    int64_t modelCallsOf(formats::ThreadId thread) const;
 
     // The model calls a model-call request may be: the first unserved one of each thread,
     // and the unserved proxy answers for an unreachable upstream; in recorded order.

@@ -150,6 +150,7 @@ struct ReplayServer::Impl {
     bool wentLive = false;
     std::optional<formats::ThreadId> forkedThread; // a fork's: the thread of its step
     std::string liveUrl; // what options.goLive gave
+    std::optional<formats::StepIndex> liveAt; // the step it went live at, when known
     // The edits to make to each model call, each set once every recorded call up to its
     // fork step is served.
     struct PendingEdits {
@@ -249,6 +250,9 @@ formats::Result<std::unique_ptr<ReplayServer>> ReplayServer::start(ReplayOptions
     formats::Result<std::vector<BranchEdits>> lineageEdits = editsOfLineage(*impl->reader, impl->exchanges->branch());
     if (!lineageEdits)
         return lineageEdits.error();
+    // A fork at a step before one of the branch's own fork steps leaves that fork's edits out.
+    if (options.forkAt)
+        std::erase_if(*lineageEdits, [&](const BranchEdits &set) { return !(set.after < *options.forkAt); });
     lineageEdits->insert(lineageEdits->end(), options.edits.begin(), options.edits.end());
     for (BranchEdits &set : *lineageEdits) {
         formats::Result<json> threadStart = impl->conversationOf(set.forkedCall);
@@ -375,14 +379,14 @@ void ReplayServer::Impl::handle(const httplib::Request &req, httplib::Response &
         // Decided once, before this request is matched: serving it may use up the prefix,
         // which makes the next request, not this one, the first live one.
         bool live = isLive(number, target, res);
-        if (stats.stopped)
-            return; // refused: the live side could not be started
+        // Refused when the live side could not be started (the notice tells the agent's stop).
+        const bool refused = stats.stopped;
         std::string editedTarget = target;
         std::optional<std::string> editedBody;
-        if (api)
+        if (api && !refused)
             edit(*api, live, editedTarget, req.body, editedBody);
-        const std::string &body = editedBody ? *editedBody : req.body;
-        if (!live) {
+        const std::string &body = editedBody ? *editedBody : req.body; // not used once reset below
+        if (!live && !refused) {
             answer = api ? matchModelCall(number, *api, editedTarget, req.method, body, res)
                          : matchOther(number, target, req, res);
             live = notice.goLive;
@@ -438,6 +442,7 @@ bool ReplayServer::Impl::goLive(int64_t number, std::optional<formats::StepIndex
         return false;
     }
     liveUrl = std::move(*url);
+    liveAt = at;
     wentLive = true;
     stats.liveFrom = number;
     return true;
@@ -463,10 +468,10 @@ LiveRequest ReplayServer::Impl::liveRequest(std::optional<fw::Api> api, std::str
 bool ReplayServer::Impl::edit(fw::Api api, bool live, std::string &target, const std::string &body,
                               std::optional<std::string> &edited)
 {
-    // Live, the replay is past every fork step it knows of.
+    // Live, the replay is past every fork step before the step it went live at.
     std::vector<PendingEdits *> due;
     for (PendingEdits &pending : editors)
-        if (live || exchanges->unservedModelCallsUpTo(pending.after) == 0)
+        if (live ? !liveAt || pending.after < *liveAt : exchanges->unservedModelCallsUpTo(pending.after) == 0)
             due.push_back(&pending);
     if (due.empty() && !(live && !acceptedRawDrift.empty()))
         return false;
@@ -488,6 +493,8 @@ bool ReplayServer::Impl::edit(fw::Api api, bool live, std::string &target, const
             if (editor == &pending->forkedThread && !ofThread)
                 continue;
             std::vector<std::string> lines = editor->apply(api, target, parsed);
+            if (!lines.empty())
+                normalised.reset(); // a later fork recorded the request with this edit made
             changed = changed || !lines.empty();
             if (stats.edited.empty())
                 stats.edited = std::move(lines);
@@ -514,6 +521,25 @@ formats::Result<json> ReplayServer::Impl::conversationOf(std::optional<formats::
     return normalised.contains(member) ? normalised[member] : json();
 }
 
+namespace {
+
+// `value` without its cache_control markers, which clients move to the newest message with
+// each request: a conversation is continued whatever marker its earlier messages carried.
+json withoutCacheControl(json value)
+{
+    if (value.is_object()) {
+        value.erase("cache_control");
+        for (auto &[key, member] : value.items())
+            member = withoutCacheControl(std::move(member));
+    } else if (value.is_array()) {
+        for (json &item : value)
+            item = withoutCacheControl(std::move(item));
+    }
+    return value;
+}
+
+} // namespace
+
 bool ReplayServer::Impl::continues(fw::Api api, const json &incoming, const json &start) const
 {
     const char *member = fw::conversationMember(api);
@@ -523,7 +549,7 @@ bool ReplayServer::Impl::continues(fw::Api api, const json &incoming, const json
     if (conversation.size() < start.size())
         return false;
     for (size_t i = 0; i < start.size(); ++i)
-        if (conversation[i] != start[i])
+        if (conversation[i] != start[i] && withoutCacheControl(conversation[i]) != withoutCacheControl(start[i]))
             return false;
     return true;
 }
@@ -678,7 +704,8 @@ std::shared_ptr<const formats::Step> ReplayServer::Impl::diverged(Divergence div
     // A fork whose thread has had all its recorded calls goes live at a miss rather than wait
     // for another thread's last calls before the fork, which may not come as recorded: the
     // miss is the fork, not a divergence.
-    if (forkedThread && exchanges->unservedModelCallsOf(*forkedThread) == 0) {
+    if (forkedThread && exchanges->modelCallsOf(*forkedThread) > 0 &&
+        exchanges->unservedModelCallsOf(*forkedThread) == 0) {
         notice.goLive = goLive(divergence.request, options.forkAt, divergence.path, res);
         return nullptr;
     }

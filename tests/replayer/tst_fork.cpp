@@ -345,6 +345,28 @@ private Q_SLOTS:
             smallAgent(freshSmallWorkspace("append-replay")));
         QVERIFY2(replayed.exitCode == 0, replayed.err.constData());
         QCOMPARE(replayed.out, again.out);
+
+        // Forked from that branch at a step before its own fork: its message is not part of
+        // what the new branch continues.
+        const Finished earlier = runTapedeck(
+            QStringList{"fork", tape, "--branch", QString::number(forked.value), "--at", QString::number(calls[0].value),
+                        "--scripted", "generic", "--"} +
+            smallAgent(freshSmallWorkspace("append-earlier")));
+        QVERIFY2(earlier.exitCode == 0, earlier.err.constData());
+        const TapeState fourth = stateOf(tape);
+        QCOMPARE(fourth.branches.size(), size_t(4));
+        // (At the first step nothing is shared: the branch forked from is its parent.)
+        QVERIFY(fourth.branches[3].parent && *fourth.branches[3].parent == forked);
+        QVERIFY(!fourth.branches[3].forkStep);
+        const std::vector<formats::Step> earlierCalls = modelCallsOf(fourth, fourth.branches[3].id);
+        QVERIFY(!earlierCalls.empty());
+        for (const formats::Step &call : earlierCalls)
+            QVERIFY2(call.wire->requestBody.find("Count the words as well.") == std::string::npos,
+                     call.wire->requestBody.c_str());
+        const Finished earlierReplayed = runTapedeck(
+            QStringList{"replay", "--check", tape, "--branch", QString::number(fourth.branches[3].id.value), "--"} +
+            smallAgent(freshSmallWorkspace("append-earlier-replay")));
+        QVERIFY2(earlierReplayed.exitCode == 0, earlierReplayed.err.constData());
     }
 
     // The last answer replaced: nothing live is needed (the upstream cannot be reached), the
