@@ -4,8 +4,11 @@
 // compiles and timings. The recorder sits between the two, as `tapedeck record` would, and
 // writes the run into a tape. The demo streams the agent's progress and ends with what
 // happened and `tapedeck info` of the tape.
+#include "childprocess.h"
 #include "commands.h"
 #include "exitcodes.h"
+#include "guilaunch.h"
+#include "programs.h"
 #include "recordoptions.h"
 #include "tapeinfo.h"
 
@@ -53,6 +56,7 @@ struct DemoOptions {
     std::string agentBin;
     int thinkMs = 800;
     int64_t compactAtTokens = 0;
+    bool noGui = false;
 };
 
 // A child process whose stdout and stderr come back through pipes. Not copyable; the
@@ -167,27 +171,6 @@ private:
     int m_status = -1;
 };
 
-fs::path selfDirectory()
-{
-    std::error_code ec;
-    const fs::path self = fs::read_symlink("/proc/self/exe", ec);
-    return ec ? fs::path(".") : self.parent_path();
-}
-
-// `name` beside this tapedeck, else where the build tree puts it (`buildDir` beside cli/).
-std::optional<fs::path> findProgram(const std::string &override, const char *name, const char *buildDir)
-{
-    std::error_code ec;
-    if (!override.empty())
-        return fs::is_regular_file(override, ec) ? std::optional(fs::absolute(override)) : std::nullopt;
-    const fs::path dir = selfDirectory();
-    for (const fs::path &candidate : {dir / name, dir.parent_path() / buildDir / name}) {
-        if (fs::is_regular_file(candidate, ec) && access(candidate.c_str(), X_OK) == 0)
-            return candidate;
-    }
-    return std::nullopt;
-}
-
 // The workspace files, without what a build or an earlier run left there.
 std::string copyWorkspace(const fs::path &from, const fs::path &to)
 {
@@ -296,7 +279,10 @@ public:
             std::cerr << "tapedeck demo: could not finish " << tape << ": " << recorded.error().message << "\n";
             return kExitCannotWrite;
         }
-        return printTape(tape) ? reported : kExitCannotOpen;
+        if (!printTape(tape))
+            return kExitCannotOpen;
+        showInGui(tape);
+        return reported;
     }
 
 private:
@@ -432,6 +418,35 @@ private:
         return "not correct or not measured: " + out.substr(0, out.find('\n', out.find("correct:")));
     }
 
+    // The demo's last word: the recorded run in the desktop app, or, with no display, a
+    // picture of it. Neither is a reason to fail the demo: the tape is already written.
+    void showInGui(const std::string &tape)
+    {
+        if (m_opts.noGui)
+            return;
+        const auto gui = findGui();
+        if (!gui) {
+            std::cout << "\n(tapedeck-gui is not built, so the run is not shown; 'tapedeck view " << tape
+                      << "' opens it once it is)\n";
+            return;
+        }
+        if (hasDisplay()) {
+            if (std::string e = startGuiDetached(*gui, {tape}); !e.empty())
+                std::cerr << "tapedeck demo: " << e << "\n";
+            else
+                std::cout << "\nopened " << tape << " in tapedeck-gui\n";
+            return;
+        }
+        const std::string picture = fs::path(tape).replace_extension(".png").string();
+        const ChildResult shot = runChild({gui->string(), "--screenshot", picture, tape}, {});
+        if (shot.started && shot.exitCode == 0)
+            std::cout << "\nno display, so the run is pictured instead: " << picture
+                      << " (on a desktop, 'tapedeck view " << tape << "' opens it)\n";
+        else
+            std::cerr << "tapedeck demo: could not picture the run with tapedeck-gui"
+                      << (shot.started ? " (exit " + std::to_string(shot.exitCode) + ")" : ": " + shot.error) << "\n";
+    }
+
     int report(int agentExit, double seconds)
     {
         const std::string best = firstMatch(m_agentOut, std::regex(R"(Best speed-up: ([0-9.]+x))"));
@@ -512,12 +527,14 @@ void addDemoCommand(CLI::App &app)
         ->check(CLI::NonNegativeNumber);
     cmd->add_option("--workspace", opts->workspace, "the kernel-tuning workspace to copy")
         ->default_str(TAPEDECK_KERNEL_TUNING_DIR);
+    cmd->add_flag("--no-gui", opts->noGui, "do not open the run in tapedeck-gui (nor picture it) at the end");
     cmd->add_option("--model-bin", opts->modelBin, "the tapedeck-model program (default: beside tapedeck)");
     cmd->add_option("--agent-bin", opts->agentBin, "the tapedeck-agent program (default: beside tapedeck)");
     cmd->footer("The agent reads TASK.md, proposes kernel versions, compiles and times them with the\n"
                 "system compiler, keeps the best and reports its speed-up: real tool calls on a copy of\n"
                 "samples/kernel-tuning. Every model call and tool result is recorded into the tape\n"
-                "(-o), whose summary ends the demo. The synthetic 35-hour session is written by\n"
+                "(-o), whose summary ends the demo; then the run opens in tapedeck-gui, or, with no\n"
+                "display, the window is pictured into the tape's name with .png. The synthetic 35-hour session is written by\n"
                 "'tapedeck sample kernel-session -o FILE' and summarised by 'tapedeck info FILE'.\n"
                 "Exit codes: 0 the run finished with a speed-up; 1 the model server or the agent failed;\n"
                 "2 bad command line; 3 tapedeck-model, tapedeck-agent, the workspace or the tape could not\n"

@@ -22,5 +22,6 @@ void addProxyCommand(CLI::App &app);
 void addMcpCommand(CLI::App &app);
 void addReplayCommand(CLI::App &app);
 void addForkCommand(CLI::App &app);
+void addViewCommand(CLI::App &app);
 
 } // namespace tapedeck::cli

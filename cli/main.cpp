@@ -22,6 +22,7 @@ int main(int argc, char **argv)
     addMcpCommand(app);
     addReplayCommand(app);
     addForkCommand(app);
+    addViewCommand(app);
     addInfoCommand(app);
     addDumpCommand(app);
     addSearchCommand(app);

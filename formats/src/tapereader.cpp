@@ -4,6 +4,7 @@
 #include "database.h"
 #include "packing.h"
 #include "schema.h"
+#include "stepnotes.h"
 #include "textindex.h"
 #include "totals.h"
 
@@ -315,6 +316,11 @@ Result<ByteSplit> TapeReader::byteSplit() const
     split.otherBytes =
         std::max<int64_t>(0, split.fileBytes - split.contentBytes - split.wireBytes - split.indexBytes);
     return split;
+}
+
+Result<std::vector<StepNote>> TapeReader::notes() const
+{
+    return readStepNotes(*m_impl->db);
 }
 
 int64_t TapeReader::stepCount() const

@@ -156,9 +156,22 @@ private Q_SLOTS:
         QCOMPARE(number(r.out, R"(\n  tool_result\s+([0-9]+))"), toolCalls);
         const Run verify = runProcess(QStringLiteral(TAPEDECK_BIN), {"verify", "demo.tape"}, 30000, here.path());
         QVERIFY2(verify.exitCode == 0, qPrintable(verify.describe()));
+        // With no display the demo ends with a picture of the run in the desktop app.
+        if (qEnvironmentVariableIsEmpty("DISPLAY") && qEnvironmentVariableIsEmpty("WAYLAND_DISPLAY")) {
+            QVERIFY2(r.out.contains("pictured instead: demo.png"), qPrintable(r.describe()));
+            QFile picture(here.filePath("demo.png"));
+            QVERIFY2(picture.open(QIODevice::ReadOnly), qPrintable(r.describe()));
+            const QByteArray head = picture.read(24); // the PNG signature, then IHDR's width and height
+            QVERIFY2(head.startsWith("\x89PNG\r\n\x1a\n"), qPrintable(r.describe()));
+            const auto be32 = [&](int at) {
+                return (uint32_t(uint8_t(head[at])) << 24) | (uint32_t(uint8_t(head[at + 1])) << 16) |
+                       (uint32_t(uint8_t(head[at + 2])) << 8) | uint32_t(uint8_t(head[at + 3]));
+            };
+            QVERIFY2(be32(16) >= 800 && be32(20) >= 600, qPrintable(r.describe()));
+        }
 
         // The next demo keeps this tape as demo.tape.old.
-        const Run again = runProcess(QStringLiteral(TAPEDECK_BIN), {"demo", "--evals", "2", "--think-ms", "0"},
+        const Run again = runProcess(QStringLiteral(TAPEDECK_BIN), {"demo", "--evals", "2", "--think-ms", "0", "--no-gui"},
                                      120000, here.path());
         QVERIFY2(again.exitCode == 0, qPrintable(again.describe()));
         QVERIFY2(again.out.contains("is now demo.tape.old"), qPrintable(again.describe()));
@@ -177,7 +190,7 @@ private Q_SLOTS:
         QVERIFY(dir.isValid());
         const QString workdir = dir.filePath("run");
         const Run r = runProcess(QStringLiteral(TAPEDECK_BIN),
-                                 {"demo", "--evals", "4", "--think-ms", "0", "--api", "anthropic", "--workdir",
+                                 {"demo", "--evals", "4", "--think-ms", "0", "--no-gui", "--api", "anthropic", "--workdir",
                                   workdir, "-o", dir.filePath("run.tape")},
                                  120000);
         QVERIFY2(r.exitCode == 0, qPrintable(r.describe()));

@@ -276,6 +276,16 @@ struct SearchHit {
     std::string snippet;               // the matching text with some context, one line
 };
 
+// A person's mark on a step: a bookmark, a note, or both. Kept in the tape (the table
+// `step_notes`, formats/FORMAT.md); the desktop app's only writes go here.
+struct StepNote {
+    StepIndex step;
+    bool bookmarked = false;
+    std::string text;
+    int64_t updatedUs = 0;
+    bool operator==(const StepNote &) const = default;
+};
+
 struct VerifyReport {
     bool ok = true;
     int64_t blobsChecked = 0;
@@ -372,6 +382,9 @@ public:
     // `limit` hits, in step order.
     Result<std::vector<SearchHit>> search(const std::string &query, int limit = 100) const;
 
+    // Every bookmark and note, in step order; empty when the tape has none.
+    Result<std::vector<StepNote>> notes() const;
+
     // Checks the schema, SQLite's integrity check, every blob against its hash and every
     // step's references. Never stops at the first problem.
     VerifyReport verify(const std::function<void(int64_t done, int64_t total)> &progress = {}) const;
@@ -383,6 +396,11 @@ private:
     explicit TapeReader(std::unique_ptr<Impl> impl);
     std::unique_ptr<Impl> m_impl;
 };
+
+// Sets the note on a step, or removes it when it holds neither a bookmark nor text.
+// Opens the tape for writing for the length of the call only, so it may run while a
+// recorder appends to the same tape (SQLite WAL). updatedUs is set to now when 0.
+Status saveStepNote(const std::string &path, const StepNote &note);
 
 // ---------------------------------------------------------------------------------------
 // JSONL interchange (formats/FORMAT.md, "JSONL interchange")

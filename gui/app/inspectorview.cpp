@@ -1,0 +1,331 @@
+#include "inspectorview.h"
+
+#include "displayformat.h"
+
+#include <QLabel>
+#include <QTabWidget>
+#include <QTextBrowser>
+#include <QTextDocument>
+#include <QThread>
+#include <QVBoxLayout>
+
+#include <optional>
+
+namespace tapedeck::gui {
+
+using formats::StepIndex;
+using formats::StepKind;
+
+namespace {
+
+// The step's load and render, then the parsing of its hidden sections.
+const char *const kStepJob = "inspector-step";
+const char *const kDocumentsJob = "inspector-documents";
+
+QString tabLabel(InspectorSection section, bool modelCall)
+{
+    switch (section) {
+    case InspectorSection::Conversation:
+        return modelCall ? InspectorView::tr("Conversation") : InspectorView::tr("Details");
+    case InspectorSection::NewInRequest:
+        return InspectorView::tr("New in request");
+    case InspectorSection::Response:
+        return InspectorView::tr("Response");
+    case InspectorSection::Usage:
+        return InspectorView::tr("Usage");
+    case InspectorSection::Wire:
+        return InspectorView::tr("Wire");
+    }
+    return {};
+}
+
+RenderedStep everySection(StepIndex step, const QString &html)
+{
+    RenderedStep out;
+    out.step = step;
+    out.html.fill(html);
+    return out;
+}
+
+// A parsed document for a browser, made on any thread and handed to the GUI thread. It dies
+// on the thread it lives on, whichever thread lets go of it last (a superseded job's result
+// is dropped wherever the runner drops it).
+std::shared_ptr<QTextDocument> makeDocument(const QString &html, const QFont &font)
+{
+    auto *document = new QTextDocument;
+    document->setUndoRedoEnabled(false);
+    document->setDefaultFont(font);
+    document->setHtml(html);
+    document->moveToThread(QCoreApplication::instance()->thread());
+    return std::shared_ptr<QTextDocument>(document, [](QTextDocument *d) {
+        if (d->thread() == QThread::currentThread())
+            delete d;
+        else
+            d->deleteLater();
+    });
+}
+
+// Runs on the job's thread: reads what the inspector shows of `step` and renders it.
+RenderedStep loadAndRender(const std::shared_ptr<const TapeIndex> &index, StepIndex step)
+{
+    const QString file = QString::fromStdString(index->path());
+    const auto failed = [&](const QString &what, const formats::Error &error) {
+        return everySection(
+            step, ConversationRenderer::notice(
+                      InspectorView::tr("Step %1 could not be read").arg(step.value),
+                      what.arg(step.value).arg(file, QString::fromStdString(error.message)), true));
+    };
+    auto reader = formats::TapeReader::open(index->path());
+    if (!reader)
+        return failed(InspectorView::tr("Step %1: %2 could not be opened: %3"), reader.error());
+
+    const int64_t row = index->rowOf(step);
+    int64_t runStartUs = index->firstUs();
+    if (row >= 0) {
+        if (const formats::RunInfo *run = index->run(index->row(row).run); run && run->startedUs)
+            runStartUs = run->startedUs;
+    }
+    // The thread's model call before this one, which "new in this request" compares with.
+    // It is read first: the reader keeps the requests it decoded, and a request is stored
+    // as a delta on the thread's one before it, so this order decodes the chain once.
+    std::optional<formats::Step> previous;
+    std::optional<formats::Error> previousError;
+    StepIndex previousStep;
+    if (row >= 0 && index->row(row).kind == StepKind::ModelCall) {
+        if (const int64_t before = index->previousModelCallInThread(row); before >= 0) {
+            previousStep = index->row(before).index;
+            if (auto read = (*reader)->step(previousStep))
+                previous = std::move(*read);
+            else
+                previousError = read.error();
+        }
+    }
+    auto current = (*reader)->step(step);
+    if (!current)
+        return failed(InspectorView::tr("Step %1 of %2: %3"), current.error());
+    // The call a tool result answers, for the arguments it was given; not worth an error
+    // page when it cannot be read, as the result itself could.
+    std::optional<formats::Step> toolCall;
+    if (current->kind == StepKind::ToolResult && current->parent) {
+        if (auto read = (*reader)->step(*current->parent))
+            toolCall = std::move(*read);
+    }
+
+    RenderedStep out =
+        ConversationRenderer({}, runStartUs)
+            .render(*current, previous ? &*previous : nullptr, toolCall ? &*toolCall : nullptr);
+    if (previousError) {
+        out.html[size_t(InspectorSection::NewInRequest)] = ConversationRenderer::notice(
+            InspectorView::tr("New in this request"),
+            InspectorView::tr("The thread's previous model call, step %1 of %2, could not be "
+                              "read: %3")
+                .arg(previousStep.value)
+                .arg(file, QString::fromStdString(previousError->message)),
+            true);
+    }
+    return out;
+}
+
+// What the step job hands back: every section's HTML, and the one that was visible when
+// the job started, parsed.
+struct LoadedStep {
+    RenderedStep rendered;
+    int section = 0;
+    std::shared_ptr<QTextDocument> document;
+};
+
+} // namespace
+
+InspectorView::InspectorView(ViewState *state, QWidget *parent)
+    : QWidget(parent), m_state(state), m_jobs(new JobRunner(this)), m_header(new QLabel(this)),
+      m_tabs(new QTabWidget(this))
+{
+    m_header->setTextFormat(Qt::RichText);
+    m_header->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    // A long model or tool name must not make the whole window wider.
+    m_header->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+    m_header->setContentsMargins(4, 2, 4, 2);
+
+    for (int i = 0; i < kInspectorSectionCount; ++i) {
+        auto *browser = new QTextBrowser(m_tabs);
+        browser->setOpenExternalLinks(false);
+        m_browsers[size_t(i)] = browser;
+        m_tabs->addTab(browser, tabLabel(InspectorSection(i), true));
+    }
+    m_tabs->setDocumentMode(true);
+
+    auto *layout = new QVBoxLayout(this);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->setSpacing(0);
+    layout->addWidget(m_header);
+    layout->addWidget(m_tabs, 1);
+
+    connect(m_tabs, &QTabWidget::currentChanged, this, &InspectorView::fillVisibleTab);
+    connect(m_state, &ViewState::indexChanged, this, &InspectorView::resetToIndex);
+    connect(m_state, &ViewState::currentStepChanged, this, &InspectorView::load);
+    resetToIndex();
+    if (m_state->currentStep().value)
+        load(m_state->currentStep());
+}
+
+InspectorView::~InspectorView()
+{
+    // The browsers outlive this body (QWidget deletes its children later) and must not be
+    // left pointing at the documents released with m_displayed.
+    for (QTextBrowser *browser : m_browsers)
+        browser->setDocument(nullptr);
+}
+
+QString InspectorView::currentHtml() const
+{
+    const int tab = m_tabs->currentIndex();
+    return tab >= 0 ? m_shown.html[size_t(tab)] : QString();
+}
+
+QString InspectorView::currentTabName() const
+{
+    return inspectorSectionName(InspectorSection(std::max(0, m_tabs->currentIndex())));
+}
+
+void InspectorView::showTab(const QString &name)
+{
+    if (auto section = inspectorSectionFromName(name))
+        m_tabs->setCurrentIndex(int(*section));
+}
+
+void InspectorView::resetToIndex()
+{
+    setHeader(StepIndex(), false);
+    showEverywhere(ConversationRenderer::notice(
+        tr("No step selected"),
+        m_state->index() ? tr("Select a step in the table or the timeline to inspect it.")
+                         : tr("Open a tape to inspect its steps.")));
+}
+
+void InspectorView::load(StepIndex step)
+{
+    const std::shared_ptr<const TapeIndex> index = m_state->index();
+    if (!index || step.value == 0) {
+        resetToIndex();
+        return;
+    }
+    m_jobs->cancel(QLatin1String(kDocumentsJob));
+    setHeader(step, true);
+    const int section = std::max(0, m_tabs->currentIndex());
+    const QFont font = m_browsers[size_t(section)]->font();
+    m_jobs->start<LoadedStep>(
+        QLatin1String(kStepJob),
+        [index, step, section, font] {
+            LoadedStep out;
+            out.rendered = loadAndRender(index, step);
+            out.section = section;
+            out.document = makeDocument(out.rendered.html[size_t(section)], font);
+            return out;
+        },
+        [this](LoadedStep loaded) {
+            present(std::move(loaded.rendered), loaded.section, std::move(loaded.document));
+        });
+}
+
+void InspectorView::present(RenderedStep rendered, int section, Document document)
+{
+    const StepIndex step = rendered.step;
+    m_shown = std::move(rendered);
+    m_documents = {};
+    m_documents[size_t(section)] = std::move(document);
+    setHeader(step, false);
+    fillVisibleTab();
+    Q_EMIT stepShown(step);
+    prepareOtherDocuments();
+}
+
+void InspectorView::prepareOtherDocuments()
+{
+    std::array<QString, kInspectorSectionCount> wanted;
+    for (int i = 0; i < kInspectorSectionCount; ++i) {
+        if (!m_documents[size_t(i)])
+            wanted[size_t(i)] = m_shown.html[size_t(i)];
+    }
+    const QFont font = m_browsers[0]->font();
+    m_jobs->start<Documents>(
+        QLatin1String(kDocumentsJob),
+        [wanted, font] {
+            Documents out;
+            for (size_t i = 0; i < out.size(); ++i) {
+                if (!wanted[i].isEmpty())
+                    out[i] = makeDocument(wanted[i], font);
+            }
+            return out;
+        },
+        [this](Documents parsed) {
+            for (size_t i = 0; i < parsed.size(); ++i) {
+                if (!m_documents[i])
+                    m_documents[i] = std::move(parsed[i]);
+            }
+        });
+}
+
+void InspectorView::showEverywhere(const QString &html)
+{
+    m_jobs->cancel(QLatin1String(kStepJob));
+    m_jobs->cancel(QLatin1String(kDocumentsJob));
+    m_shown = everySection(StepIndex(), html);
+    m_documents = {};
+    fillVisibleTab();
+}
+
+void InspectorView::fillVisibleTab()
+{
+    const int tab = m_tabs->currentIndex();
+    if (tab < 0)
+        return;
+    Document &document = m_documents[size_t(tab)];
+    if (!document) // shown before the background parse got to it
+        document = makeDocument(m_shown.html[size_t(tab)], m_browsers[size_t(tab)]->font());
+    if (m_displayed[size_t(tab)] == document)
+        return;
+    m_browsers[size_t(tab)]->setDocument(document.get());
+    m_displayed[size_t(tab)] = document;
+}
+
+void InspectorView::setHeader(StepIndex step, bool loading)
+{
+    const std::shared_ptr<const TapeIndex> index = m_state->index();
+    const int64_t row = index && step.value ? index->rowOf(step) : -1;
+    bool modelCall = true;
+    if (row < 0) {
+        m_header->setText(step.value ? tr("<b>Step %1</b>").arg(step.value)
+                                     : tr("<span style=\"color: gray;\">No step selected</span>"));
+    } else {
+        const StepRow &r = index->row(row);
+        modelCall = r.kind == StepKind::ModelCall;
+        QStringList parts;
+        parts << tr("<b>Step %1</b>").arg(step.value);
+        parts << QStringLiteral("<span style=\"color: %1;\">%2</span>")
+                     .arg(stepKindColor(r.kind).name(), stepKindLabel(r.kind));
+        if (r.name >= 0)
+            parts << QStringLiteral("<b>%1</b>")
+                         .arg(QString::fromStdString(index->nameOf(r)).toHtmlEscaped());
+        if (const formats::ThreadInfo *thread = index->thread(r.thread))
+            parts << tr("thread %1").arg(QString::fromStdString(thread->label).toHtmlEscaped());
+        int64_t runStartUs = index->firstUs();
+        if (const formats::RunInfo *run = index->run(r.run); run && run->startedUs)
+            runStartUs = run->startedUs;
+        parts << QStringLiteral("%1 <span style=\"color: gray;\">(%2)</span>")
+                     .arg(formatOffset(r.startedUs - runStartUs), formatWallClock(r.startedUs));
+        if (r.durationUs() > 0)
+            parts << formatDuration(r.durationUs());
+        if (r.isError())
+            parts << QStringLiteral("<span style=\"color: %1;\"><b>%2</b></span>")
+                         .arg(errorColor().name(), tr("error"));
+        if (loading)
+            parts << tr("<span style=\"color: gray;\">loading…</span>");
+        m_header->setText(parts.join(QStringLiteral(" · ")));
+    }
+    // The other kinds keep their New and Response tabs (which say there is nothing to
+    // show): disabling them would move the selection off a tab the reader chose.
+    m_tabs->setTabText(int(InspectorSection::Conversation),
+                       tabLabel(InspectorSection::Conversation, modelCall));
+}
+
+} // namespace tapedeck::gui

@@ -1,0 +1,371 @@
+#include "mainwindow.h"
+
+#include "bookmarkspanel.h"
+#include "displayformat.h"
+#include "inspectorview.h"
+#include "metricsview.h"
+#include "navigatorview.h"
+#include "playbackbar.h"
+#include "searchpanel.h"
+#include "steptableview.h"
+#include "timelineview.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QCloseEvent>
+#include <QDockWidget>
+#include <QDragEnterEvent>
+#include <QDropEvent>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QInputDialog>
+#include <QLabel>
+#include <QLineEdit>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QMimeData>
+#include <QProgressBar>
+#include <QSettings>
+#include <QSplitter>
+#include <QStatusBar>
+#include <QTableView>
+#include <QVBoxLayout>
+
+namespace tapedeck::gui {
+
+namespace {
+
+constexpr int kMaxRecent = 10;
+const char *const kRecentKey = "recentFiles";
+const char *const kGeometryKey = "window/geometry";
+const char *const kStateKey = "window/state";
+// Bumped when the docks change, so an old saved layout is not applied to new docks.
+constexpr int kLayoutVersion = 1;
+
+} // namespace
+
+MainWindow::MainWindow(QWidget *parent)
+    : QMainWindow(parent), m_state(new ViewState(this)), m_loader(new TapeLoader(this)),
+      m_playback(new PlaybackController(m_state, this)), m_bookmarks(new BookmarkModel(m_state, this)),
+      m_banner(new QLabel(this)), m_summary(new QLabel(this)), m_progress(new QProgressBar(this))
+{
+    setWindowTitle(tr("Tapedeck"));
+    setAcceptDrops(true);
+    resize(1500, 950);
+
+    m_timeline = new TimelineView(m_state, this);
+    m_table = new StepTableView(m_state, this);
+    m_inspector = new InspectorView(m_state, this);
+    m_metrics = new MetricsView(m_state, this);
+    m_search = new SearchPanel(m_state, this);
+    m_navigator = new NavigatorView(m_state, this);
+    m_bookmarksPanel = new BookmarksPanel(m_state, m_bookmarks, this);
+    m_playbackBar = new PlaybackBar(m_state, m_playback, this);
+    addToolBar(Qt::TopToolBarArea, m_playbackBar);
+
+    m_banner->setWordWrap(true);
+    m_banner->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_banner->setContentsMargins(10, 6, 10, 6);
+    m_banner->hide();
+
+    auto *lower = new QSplitter(Qt::Horizontal, this);
+    lower->addWidget(m_table);
+    lower->addWidget(m_inspector);
+    lower->setStretchFactor(0, 1);
+    lower->setStretchFactor(1, 1);
+    lower->setSizes({560, 480});
+    auto *upper = new QSplitter(Qt::Vertical, this);
+    upper->addWidget(m_timeline);
+    upper->addWidget(lower);
+    upper->setStretchFactor(0, 1);
+    upper->setStretchFactor(1, 3);
+    upper->setSizes({240, 620});
+    auto *central = new QWidget(this);
+    auto *layout = new QVBoxLayout(central);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->setSpacing(0);
+    layout->addWidget(m_banner);
+    layout->addWidget(upper, 1);
+    setCentralWidget(central);
+
+    m_navigatorDock = addDock(tr("Runs"), QStringLiteral("navigator"), m_navigator, Qt::LeftDockWidgetArea);
+    m_searchDock = addDock(tr("Search"), QStringLiteral("search"), m_search, Qt::LeftDockWidgetArea);
+    m_bookmarksDock = addDock(tr("Bookmarks"), QStringLiteral("bookmarks"), m_bookmarksPanel, Qt::LeftDockWidgetArea);
+    tabifyDockWidget(m_navigatorDock, m_searchDock);
+    tabifyDockWidget(m_searchDock, m_bookmarksDock);
+    m_navigatorDock->raise();
+    m_metricsDock = addDock(tr("Metrics"), QStringLiteral("metrics"), m_metrics, Qt::RightDockWidgetArea);
+    resizeDocks({m_navigatorDock, m_metricsDock}, {250, 360}, Qt::Horizontal);
+
+    // The summary may be long; it gives way rather than widen the window.
+    m_summary->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+    m_progress->setMaximumWidth(220);
+    m_progress->hide();
+    statusBar()->addWidget(m_summary, 1);
+    statusBar()->addPermanentWidget(m_progress);
+
+    buildMenus();
+    m_defaultState = saveState(kLayoutVersion);
+    restoreLayout();
+
+    connect(m_loader, &TapeLoader::summaryAvailable, this, &MainWindow::showSummary);
+    connect(m_loader, &TapeLoader::progress, this, [this](qint64 done, qint64 total) {
+        m_progress->setRange(0, 1000);
+        m_progress->setValue(total > 0 ? int(done * 1000 / total) : 0);
+        m_progress->setFormat(tr("steps %1 of %2").arg(formatCount(done), formatCount(total)));
+    });
+    connect(m_loader, &TapeLoader::indexAvailable, this, &MainWindow::showIndex);
+    connect(m_loader, &TapeLoader::loadFailed, this, &MainWindow::showFailure);
+    connect(m_bookmarks, &BookmarkModel::failed, this,
+            [this](const QString &message) { statusBar()->showMessage(tr("Bookmarks: %1").arg(message), 10000); });
+}
+
+MainWindow::~MainWindow() = default;
+
+QDockWidget *MainWindow::addDock(const QString &title, const QString &name, QWidget *widget, Qt::DockWidgetArea area)
+{
+    auto *dock = new QDockWidget(title, this);
+    dock->setObjectName(name);
+    dock->setWidget(widget);
+    addDockWidget(area, dock);
+    return dock;
+}
+
+void MainWindow::buildMenus()
+{
+    QMenu *file = menuBar()->addMenu(tr("&File"));
+    file->addAction(tr("&Open…"), QKeySequence::Open, this, &MainWindow::chooseFile);
+    m_recentMenu = file->addMenu(tr("Open &Recent"));
+    fillRecentMenu();
+    file->addSeparator();
+    file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
+
+    QMenu *go = menuBar()->addMenu(tr("&Go"));
+    go->addAction(tr("&Jump to Step…"), QKeySequence(Qt::CTRL | Qt::Key_G), this, &MainWindow::jumpToStep);
+    go->addAction(tr("&Next Error"), QKeySequence(Qt::Key_F8), this, [this] { jumpToError(+1); });
+    go->addAction(tr("&Previous Error"), QKeySequence(Qt::SHIFT | Qt::Key_F8), this, [this] { jumpToError(-1); });
+    go->addSeparator();
+    go->addAction(tr("&Search…"), QKeySequence::Find, this, [this] {
+        m_searchDock->show();
+        m_searchDock->raise();
+        m_search->queryField()->setFocus();
+        m_search->queryField()->selectAll();
+    });
+    go->addAction(tr("&Bookmark Step"), QKeySequence(Qt::CTRL | Qt::Key_B), m_bookmarksPanel,
+                  &BookmarksPanel::toggleBookmark);
+
+    QMenu *view = menuBar()->addMenu(tr("&View"));
+    for (QDockWidget *dock : {m_navigatorDock, m_searchDock, m_bookmarksDock, m_metricsDock})
+        view->addAction(dock->toggleViewAction());
+    view->addAction(m_playbackBar->toggleViewAction());
+    view->addSeparator();
+    view->addAction(tr("&Fit Timeline to Run"), QKeySequence(Qt::CTRL | Qt::Key_0), this, [this] {
+        if (auto index = m_state->index())
+            m_state->setVisibleRange(index->firstUs(), index->lastUs());
+    });
+    view->addAction(tr("&Reset Layout"), this, [this] { restoreState(m_defaultState, kLayoutVersion); });
+
+    QMenu *help = menuBar()->addMenu(tr("&Help"));
+    help->addAction(tr("&About Tapedeck"), this, [this] {
+        QMessageBox::about(this, tr("About Tapedeck"),
+                           tr("<b>Tapedeck %1</b><p>A flight recorder and time-travel debugger for LLM "
+                              "agents.</p>")
+                               .arg(QApplication::applicationVersion()));
+    });
+}
+
+void MainWindow::restoreLayout()
+{
+    QSettings settings;
+    restoreGeometry(settings.value(kGeometryKey).toByteArray());
+    restoreState(settings.value(kStateKey).toByteArray(), kLayoutVersion);
+}
+
+void MainWindow::closeEvent(QCloseEvent *event)
+{
+    QSettings settings;
+    settings.setValue(kGeometryKey, saveGeometry());
+    settings.setValue(kStateKey, saveState(kLayoutVersion));
+    QMainWindow::closeEvent(event);
+}
+
+void MainWindow::dragEnterEvent(QDragEnterEvent *event)
+{
+    const QList<QUrl> urls = event->mimeData()->urls();
+    if (!urls.isEmpty() && urls.first().isLocalFile())
+        event->acceptProposedAction();
+}
+
+void MainWindow::dropEvent(QDropEvent *event)
+{
+    const QList<QUrl> urls = event->mimeData()->urls();
+    if (!urls.isEmpty() && urls.first().isLocalFile()) {
+        openTape(urls.first().toLocalFile());
+        event->acceptProposedAction();
+    }
+}
+
+void MainWindow::chooseFile()
+{
+    const QString path = QFileDialog::getOpenFileName(this, tr("Open Tape"), QFileInfo(m_path).absolutePath(),
+                                                      tr("Tapes (*.tape);;All files (*)"));
+    if (!path.isEmpty())
+        openTape(path);
+}
+
+void MainWindow::openTape(const QString &path)
+{
+    m_path = QFileInfo(path).absoluteFilePath();
+    setWindowTitle(tr("%1 — Tapedeck").arg(QFileInfo(path).fileName()));
+    setBanner(QString(), false);
+    m_summary->setText(tr("Opening %1…").arg(path));
+    m_progress->setRange(0, 0);
+    m_progress->setFormat(tr("opening"));
+    m_progress->show();
+    m_state->setIndex(nullptr);
+    m_loader->open(m_path);
+}
+
+void MainWindow::showSummary(const std::shared_ptr<const TapeIndex> &summary)
+{
+    const formats::TapeSummary &s = summary->summary();
+    QStringList parts;
+    parts << tr("%n run(s)", nullptr, int(s.runs.size())) << tr("%1 steps").arg(formatCount(s.stepCount));
+    if (s.lastUs > s.firstUs)
+        parts << formatDuration(s.lastUs - s.firstUs);
+    parts << tr("%1 tokens in, %2 out").arg(formatCount(s.usage.inputTokens + s.usage.cacheReadTokens),
+                                            formatCount(s.usage.outputTokens));
+    if (s.costUsd)
+        parts << formatCost(*s.costUsd);
+    if (s.errorSteps)
+        parts << tr("%1 errors").arg(formatCount(s.errorSteps));
+    m_summary->setText(parts.join(QStringLiteral(" · ")));
+    Q_EMIT summaryShown(m_path);
+}
+
+void MainWindow::showIndex(const std::shared_ptr<const TapeIndex> &index)
+{
+    m_progress->hide();
+    m_state->setIndex(index);
+    if (index->damage()) {
+        const QString last = index->rowCount() ? QString::number(index->rows().back().index.value) : tr("none");
+        setBanner(tr("This tape is damaged: it is shown up to its last good step (%1 of %2 steps read, last "
+                     "step %3). %4")
+                      .arg(index->rowCount())
+                      .arg(index->summary().stepCount)
+                      .arg(last, QString::fromStdString(*index->damage())),
+                  false);
+    }
+    rememberRecent(m_path);
+    Q_EMIT tapeOpened(m_path);
+}
+
+void MainWindow::showFailure(const QString &message)
+{
+    m_progress->hide();
+    m_summary->setText(tr("Not opened."));
+    setBanner(tr("Could not open the tape: %1").arg(message), true);
+    Q_EMIT openFailed(m_path, message);
+}
+
+void MainWindow::setBanner(const QString &text, bool error)
+{
+    m_banner->setText(text);
+    m_banner->setVisible(!text.isEmpty());
+    m_banner->setStyleSheet(error ? QStringLiteral("background:#fde2e2; color:#7f1d1d; border-bottom:1px solid #f5a3a3;")
+                                  : QStringLiteral("background:#fef3c7; color:#78350f; border-bottom:1px solid #f3cf73;"));
+}
+
+QString MainWindow::bannerText() const
+{
+    return m_banner->isHidden() ? QString() : m_banner->text();
+}
+
+void MainWindow::rememberRecent(const QString &path)
+{
+    QSettings settings;
+    QStringList recent = settings.value(kRecentKey).toStringList();
+    recent.removeAll(path);
+    recent.prepend(path);
+    while (recent.size() > kMaxRecent)
+        recent.removeLast();
+    settings.setValue(kRecentKey, recent);
+    fillRecentMenu();
+}
+
+void MainWindow::fillRecentMenu()
+{
+    m_recentMenu->clear();
+    const QStringList recent = QSettings().value(kRecentKey).toStringList();
+    for (const QString &path : recent)
+        m_recentMenu->addAction(path, this, [this, path] { openTape(path); });
+    m_recentMenu->setEnabled(!recent.isEmpty());
+}
+
+void MainWindow::jumpToStep()
+{
+    auto index = m_state->index();
+    if (!index || index->rowCount() == 0)
+        return;
+    bool ok = false;
+    const int step = QInputDialog::getInt(this, tr("Jump to Step"), tr("Step:"),
+                                          int(std::max<int64_t>(m_state->currentStep().value, 1)), 1,
+                                          int(index->rows().back().index.value), 1, &ok);
+    if (ok && index->rowOf(formats::StepIndex{step}) >= 0)
+        m_state->setCurrentStep(formats::StepIndex{step});
+}
+
+void MainWindow::jumpToError(int direction)
+{
+    auto index = m_state->index();
+    if (!index || index->rowCount() == 0)
+        return;
+    const int64_t n = index->rowCount();
+    int64_t r = m_state->currentRow();
+    for (int64_t k = 0; k < n; ++k) {
+        r = r < 0 ? (direction > 0 ? 0 : n - 1) : (r + direction + n) % n;
+        const StepRow &row = index->row(r);
+        if (row.isError() || row.kind == formats::StepKind::Error) {
+            m_state->setCurrentStep(row.index);
+            return;
+        }
+    }
+    statusBar()->showMessage(tr("No failed step in this tape."), 5000);
+}
+
+QStringList MainWindow::viewNames()
+{
+    return {QStringLiteral("timeline"),     QStringLiteral("table"),    QStringLiteral("navigator"),
+            QStringLiteral("search"),       QStringLiteral("bookmarks"), QStringLiteral("metrics"),
+            QStringLiteral("inspector"),    QStringLiteral("conversation"), QStringLiteral("new"),
+            QStringLiteral("response"),     QStringLiteral("usage"),    QStringLiteral("wire")};
+}
+
+bool MainWindow::showView(const QString &name)
+{
+    auto raise = [](QDockWidget *dock) {
+        dock->show();
+        dock->raise();
+    };
+    if (name == QLatin1String("navigator"))
+        raise(m_navigatorDock);
+    else if (name == QLatin1String("search"))
+        raise(m_searchDock);
+    else if (name == QLatin1String("bookmarks"))
+        raise(m_bookmarksDock);
+    else if (name == QLatin1String("metrics"))
+        raise(m_metricsDock);
+    else if (name == QLatin1String("timeline"))
+        m_timeline->setFocus();
+    else if (name == QLatin1String("table"))
+        m_table->table()->setFocus();
+    else if (name == QLatin1String("inspector"))
+        m_inspector->showTab(QStringLiteral("conversation"));
+    else if (viewNames().contains(name))
+        m_inspector->showTab(name);
+    else
+        return false;
+    return true;
+}
+
+} // namespace tapedeck::gui

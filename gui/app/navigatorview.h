@@ -1,0 +1,26 @@
+// The navigator: the tape's runs, branches and threads (NavigatorModel) as a tree. Picking
+// an item filters every view to it; picking it again, or "Show all", clears the filter.
+#pragma once
+
+#include "navigatormodel.h"
+
+#include <QWidget>
+
+class QTreeView;
+
+namespace tapedeck::gui {
+
+class NavigatorView : public QWidget {
+    Q_OBJECT
+public:
+    explicit NavigatorView(ViewState *state, QWidget *parent = nullptr);
+    QTreeView *tree() const { return m_tree; }
+    NavigatorModel *model() const { return m_model; }
+
+private:
+    ViewState *m_state;
+    NavigatorModel *m_model;
+    QTreeView *m_tree;
+};
+
+} // namespace tapedeck::gui
