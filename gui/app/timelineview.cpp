@@ -170,6 +170,21 @@ size_t firstAtLeast(const std::vector<T> &v, size_t from, size_t to, double valu
                   v.begin());
 }
 
+// The same, searching outward from `from` first (1, 2, 4, ... items on): when the answer
+// is near, as the end of one pixel column's steps is, it stays within a few cache lines
+// of a 1,000,000-item array instead of probing all over it.
+template <typename T>
+size_t firstAtLeastNear(const std::vector<T> &v, size_t from, size_t to, double value)
+{
+    size_t lo = from; // every item in [from, lo) is below value
+    size_t hi = from;
+    for (size_t step = 1; hi < to && double(v[hi]) < value; step *= 2) {
+        lo = hi + 1;
+        hi = lo + step;
+    }
+    return firstAtLeast(v, lo, std::min(hi, to), value);
+}
+
 template <typename T>
 size_t firstAbove(const std::vector<T> &v, size_t from, size_t to, double value)
 {
@@ -180,20 +195,27 @@ size_t firstAbove(const std::vector<T> &v, size_t from, size_t to, double value)
 
 } // namespace
 
+// Sums over a lane's items 0 .. i-1: the sum over a range of items is two reads, which is
+// what lets a merged pixel column know its colour, whether it holds an error and whether
+// the filter keeps any of it, without visiting its steps. Kept together, so that a column
+// costs one cache line here, not four.
+struct LanePrefix {
+    int64_t modelUs = 0; // time in model calls
+    int64_t otherUs = 0; // time in every other step
+    int32_t errors = 0;  // failed steps
+    int32_t matches = 0; // steps the filter keeps (when there is a filter)
+};
+
 // One thread's steps in start order, as parallel arrays (a binary search touches only the
-// array it searches). Prefix sums have one entry more than the steps: the sum over a
-// range of items is two reads, which is what lets a merged pixel column know its colour
-// and whether it holds an error without visiting its steps.
+// array it searches). About 36 bytes a step.
 struct TimelineView::Lane {
     QString label;
     QString tooltip;
     std::vector<int64_t> starts;
     std::vector<int64_t> maxEnds; // the latest end over items 0..i: never decreases
     std::vector<int32_t> rows;    // into the index
-    std::vector<int64_t> modelUs; // prefix sums of model-call time
-    std::vector<int64_t> otherUs; // ... and of all other steps' time
-    std::vector<int32_t> errors;  // prefix counts of failed steps
-    std::vector<int32_t> matches; // prefix counts of steps the filter keeps; empty: all
+    std::vector<LanePrefix> sums; // one more than the items
+    bool filtered = false;        // sums[].matches counts something
     // Benchmark evaluation results, by end time, and their items.
     std::vector<int64_t> evalEnds;
     std::vector<int32_t> evalItems;
@@ -326,9 +348,7 @@ void TimelineView::rebuild()
         const size_t n = lane.rows.size();
         lane.starts.resize(n);
         lane.maxEnds.resize(n);
-        lane.modelUs.assign(n + 1, 0);
-        lane.otherUs.assign(n + 1, 0);
-        lane.errors.assign(n + 1, 0);
+        lane.sums.assign(n + 1, {});
         int64_t maxEnd = std::numeric_limits<int64_t>::min();
         for (size_t i = 0; i < n; ++i) {
             const StepRow &row = index.row(lane.rows[i]);
@@ -336,10 +356,11 @@ void TimelineView::rebuild()
             maxEnd = std::max({maxEnd, row.endedUs, row.startedUs});
             lane.maxEnds[i] = maxEnd;
             const bool model = row.kind == StepKind::ModelCall;
-            lane.modelUs[i + 1] = lane.modelUs[i] + (model ? row.durationUs() : 0);
-            lane.otherUs[i + 1] = lane.otherUs[i] + (model ? 0 : row.durationUs());
+            LanePrefix &sum = lane.sums[i + 1];
+            sum.modelUs = lane.sums[i].modelUs + (model ? row.durationUs() : 0);
+            sum.otherUs = lane.sums[i].otherUs + (model ? 0 : row.durationUs());
             const bool failed = row.isError() || row.kind == StepKind::Error;
-            lane.errors[i + 1] = lane.errors[i] + (failed ? 1 : 0);
+            sum.errors = lane.sums[i].errors + (failed ? 1 : 0);
             if (row.kind == StepKind::Compaction)
                 lane.compactionStarts.push_back(row.startedUs);
         }
@@ -379,7 +400,7 @@ void TimelineView::rebuild()
             const int bin =
                 std::clamp(int(double(lane.starts[i] - runStart) * binScale), 0, kMinimapBins - 1);
             ++m_density[size_t(bin)];
-            if (lane.errors[i + 1] != lane.errors[i])
+            if (lane.sums[i + 1].errors != lane.sums[i].errors)
                 ++m_errorDensity[size_t(bin)];
         }
 
@@ -408,14 +429,12 @@ void TimelineView::rebuildFilter()
 {
     const StepFilter &filter = m_state->filter();
     for (Lane &lane : m_lanes) {
-        if (filter.isEmpty() || !m_index) {
-            lane.matches = {};
+        lane.filtered = m_index && !filter.isEmpty();
+        if (!lane.filtered)
             continue;
-        }
-        lane.matches.assign(lane.size() + 1, 0);
         for (size_t i = 0; i < lane.size(); ++i)
-            lane.matches[i + 1] =
-                lane.matches[i] + (filter.matches(m_index->row(lane.rows[i])) ? 1 : 0);
+            lane.sums[i + 1].matches =
+                lane.sums[i].matches + (filter.matches(m_index->row(lane.rows[i])) ? 1 : 0);
     }
 }
 
@@ -638,7 +657,7 @@ int64_t TimelineView::nearestRow(int lane, double x) const
     // The latest step to start at or before t, the one after it, and the earliest one
     // still running at t (the first whose running maximum reaches t ends at or after t).
     const size_t after = firstAbove(l.starts, 0, l.size(), t);
-    size_t candidates[3];
+    size_t candidates[3] = {}; // a lane with steps has at least one
     size_t count = 0;
     if (after > 0)
         candidates[count++] = after - 1;
@@ -871,7 +890,7 @@ void TimelineView::paintLane(QPainter &p, const Lane &lane, const QRect &rect) c
     for (size_t i = inWindow; i < end;) {
         const double column = std::floor(m_geometry.mapTimeToX(double(lane.starts[i])));
         const size_t next =
-            firstAtLeast(lane.starts, i + 1, end, m_geometry.mapXToTimeExact(column + 1));
+            firstAtLeastNear(lane.starts, i + 1, end, m_geometry.mapXToTimeExact(column + 1));
         if (ptrdiff_t(next - i) <= kExactPerColumn) {
             for (size_t k = i; k < next; ++k)
                 paintStep(p, lane, k, top, height);
@@ -882,16 +901,19 @@ void TimelineView::paintLane(QPainter &p, const Lane &lane, const QRect &rect) c
         // else the tool of its last step (in a thread the column's steps mostly belong to
         // one tool call and its result). Failures show as a red cap; steps the filter drops
         // leave it dim.
+        const LanePrefix &sumHere = lane.sums[i];
+        const LanePrefix &sumNext = lane.sums[next];
         const bool mostlyModel =
-            lane.modelUs[next] - lane.modelUs[i] >= lane.otherUs[next] - lane.otherUs[i];
-        const StepRow &last = m_index->row(lane.rows[next - 1]);
-        QColor color = mostlyModel                                          ? model
-                       : last.kind == StepKind::ModelCall || last.isError() ? other
-                                                                            : colorOf(last);
-        if (!lane.matches.empty() && lane.matches[next] == lane.matches[i])
+            sumNext.modelUs - sumHere.modelUs >= sumNext.otherUs - sumHere.otherUs;
+        QColor color = model;
+        if (!mostlyModel) {
+            const StepRow &last = m_index->row(lane.rows[next - 1]);
+            color = last.kind == StepKind::ModelCall || last.isError() ? other : colorOf(last);
+        }
+        if (lane.filtered && sumNext.matches == sumHere.matches)
             color = dimmed(color);
         mark(column, color);
-        if (lane.errors[next] != lane.errors[i])
+        if (sumNext.errors != sumHere.errors)
             caps.emplace_back(column, top, 1, capHeight);
         // A step of the column that runs on well past it (in a thread, the last to start)
         // is drawn whole; its running maximum says which one it is.
@@ -900,7 +922,7 @@ void TimelineView::paintLane(QPainter &p, const Lane &lane, const QRect &rect) c
         const double reach = double(lane.maxEnds[next - 1]);
         if (reach > before && m_geometry.mapTimeToX(reach) > column + 2) {
             flush(); // so that the bar lands on top
-            paintStep(p, lane, firstAtLeast(lane.maxEnds, i, next, reach), top, height);
+            paintStep(p, lane, firstAtLeastNear(lane.maxEnds, i, next, reach), top, height);
         }
         i = next;
     }
@@ -918,7 +940,7 @@ void TimelineView::paintStep(QPainter &p, const Lane &lane, size_t item, double 
     auto x = [&](int64_t us) { return std::clamp(m_geometry.mapTimeToX(double(us)), -4.0, w + 4); };
     const double x0 = x(row.startedUs);
     const double x1 = std::max(x(std::max(row.endedUs, row.startedUs)), x0 + 1);
-    const bool dim = !lane.matches.empty() && lane.matches[item + 1] == lane.matches[item];
+    const bool dim = lane.filtered && lane.sums[item + 1].matches == lane.sums[item].matches;
     QColor color = colorOf(row);
     if (dim)
         color = dimmed(color);

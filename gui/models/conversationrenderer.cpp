@@ -1002,8 +1002,9 @@ void headerTable(Html &h, const json &headers)
 }
 
 // A body: JSON pretty-printed, anything else as text with the bytes that are not UTF-8
-// marked. A body too large to pretty-print quickly is shown as it is.
-void bodyBlock(Html &h, const std::string &body, qsizetype limit)
+// marked. A body too large to pretty-print quickly is shown as it is. `exact` says how to get
+// the exact bytes, which the view may cut or reformat.
+void bodyBlock(Html &h, const std::string &body, qsizetype limit, const QString &exact)
 {
     if (body.empty()) {
         h << "<p class=\"dim\">(empty)</p>";
@@ -1014,10 +1015,9 @@ void bodyBlock(Html &h, const std::string &body, qsizetype limit)
         // Ordered, so that the members read in the order they were sent.
         const nlohmann::ordered_json parsed = nlohmann::ordered_json::parse(body, nullptr, false);
         if (!parsed.is_discarded() && (parsed.is_object() || parsed.is_array())) {
-            h << QStringLiteral("<p class=\"dim\">JSON, %1, pretty-printed here "
-                                "(<span class=\"mono\">tapedeck dump --raw</span> writes the "
-                                "exact bytes)</p>")
-                     .arg(formatBytes(int64_t(body.size())));
+            h << QStringLiteral("<p class=\"dim\">JSON, %1, pretty-printed here; the exact "
+                                "bytes: <span class=\"mono\">%2</span></p>")
+                     .arg(formatBytes(int64_t(body.size())), exact);
             monoBlock(h, parsed.dump(2, ' ', false, json::error_handler_t::replace), limit);
             return;
         }
@@ -1025,19 +1025,21 @@ void bodyBlock(Html &h, const std::string &body, qsizetype limit)
     const std::string_view shown = cutUtf8(body, std::min(limit, h.remaining()));
     QString text;
     const qsizetype invalid = appendEscaped(text, shown);
-    h << QStringLiteral("<p class=\"dim\">%1%2</p>")
+    h << QStringLiteral(
+             "<p class=\"dim\">%1%2; the exact bytes: <span class=\"mono\">%3</span></p>")
              .arg(formatBytes(int64_t(body.size())),
                   invalid > 0 ? QStringLiteral(" · <span class=\"err\">not UTF-8</span>: %1 "
                                                "bytes shown as \\xNN")
                                     .arg(number(invalid))
-                              : QString());
+                              : QString(),
+                  exact);
     h << "<pre>" << text << "</pre>";
     cutNote(h, qsizetype(shown.size()), qsizetype(body.size()));
 }
 
 // A stream as its events, each with the time its last byte arrived (from the chunk map).
 void eventStreamBlock(Html &h, const formats::WireExchange &wire, int64_t startedUs,
-                      qsizetype limit)
+                      qsizetype limit, const QString &exact)
 {
     struct TimedEvent {
         fw::SseEvent event;
@@ -1069,8 +1071,9 @@ void eventStreamBlock(Html &h, const formats::WireExchange &wire, int64_t starte
         take(0);
     }
 
-    h << QStringLiteral("<p class=\"dim\">Server-sent events: %1 events, %2</p>")
-             .arg(number(int64_t(events.size())), formatBytes(int64_t(body.size())));
+    h << QStringLiteral("<p class=\"dim\">Server-sent events: %1 events, %2; the exact "
+                        "bytes: <span class=\"mono\">%3</span></p>")
+             .arg(number(int64_t(events.size())), formatBytes(int64_t(body.size())), exact);
     // One line per event in a <pre>: a table would keep wrapped events in their column, but
     // QTextDocument lays out a table of thousands of rows in seconds.
     h << "<pre>";
@@ -1547,12 +1550,18 @@ struct Renderers {
         // The request is often the larger body and the same as the last one but for its
         // end: it gets at most half of what is left, so the response is always shown.
         h << "<h3><a name=\"request-body\"></a>Request body</h3>";
-        bodyBlock(h, w.requestBody, std::min(limits.bodyBytes, h.remaining() / 2));
+        const auto exact = [&](const char *which) {
+            return QStringLiteral("tapedeck dump TAPE --step %1 --raw %2")
+                .arg(step.index.value)
+                .arg(QLatin1String(which));
+        };
+        bodyBlock(h, w.requestBody, std::min(limits.bodyBytes, h.remaining() / 2),
+                  exact("request"));
         h << "<h3><a name=\"response-body\"></a>Response body</h3>";
         if (looksLikeEventStream(w))
-            eventStreamBlock(h, w, step.startedUs, limits.bodyBytes);
+            eventStreamBlock(h, w, step.startedUs, limits.bodyBytes, exact("response"));
         else
-            bodyBlock(h, w.responseBody, limits.bodyBytes);
+            bodyBlock(h, w.responseBody, limits.bodyBytes, exact("response"));
         return page(h.take());
     }
 };

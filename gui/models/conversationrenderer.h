@@ -12,7 +12,8 @@
 // - Work and output are bounded whatever the step holds: a text block is cut at
 //   RenderLimits::blockBytes, a wire body at bodyBytes, and a section at sectionBytes,
 //   each cut with a note saying how much was left out. A conversation too long for its
-//   section keeps its first and last messages and says how many in between are left out.
+//   section, or of more than a few hundred messages, keeps its first and last messages and
+//   says how many in between are left out.
 // - Nothing throws, whatever the JSON holds: a request or response the codecs cannot read
 //   is shown as its JSON with the reason.
 //

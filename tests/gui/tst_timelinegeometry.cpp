@@ -576,6 +576,55 @@ private Q_SLOTS:
         QToolTip::hideText();
     }
 
+    // Steps the filter drops are drawn faint, one by one and in merged columns alike.
+    void filterDimsWhatItDrops_data()
+    {
+        QTest::addColumn<bool>("fitted");
+        QTest::newRow("zoomed to a model call") << false;
+        QTest::newRow("fitted: merged columns") << true;
+    }
+
+    void filterDimsWhatItDrops()
+    {
+        QFETCH(bool, fitted);
+        ViewState state;
+        TimelineView view(&state);
+        view.resize(1000, 240);
+        state.setIndex(m_kernel);
+        // The longest model call of the main thread, in the middle of the view.
+        int64_t best = -1;
+        for (int64_t r = 0; r < m_kernel->rowCount(); ++r) {
+            const StepRow &row = m_kernel->row(r);
+            if (row.kind == formats::StepKind::ModelCall && row.thread == m_kernel->row(0).thread &&
+                (best < 0 || row.durationUs() > m_kernel->row(best).durationUs()))
+                best = r;
+        }
+        const StepRow &row = m_kernel->row(best);
+        if (!fitted)
+            state.setVisibleRange(row.startedUs - row.durationUs(), row.endedUs + row.durationUs());
+        const QRect lane = view.laneRect(0);
+        // Zoomed in, the streaming part of the bar; fitted, the column the call ends in.
+        const int x = lane.left() + int(view.geometry().mapTimeToX(double(row.endedUs) - 1)) -
+                      (fitted ? 0 : 2);
+        const QPoint at(x, lane.center().y());
+        const QColor background = view.grab().toImage().pixelColor(lane.left() + 1, lane.top());
+        const QColor shown = view.grab().toImage().pixelColor(at);
+        QVERIFY2(shown != background, qPrintable(shown.name()));
+        StepFilter filter;
+        filter.kinds = {formats::StepKind::Compaction};
+        state.setFilter(filter);
+        const QColor dim = view.grab().toImage().pixelColor(at);
+        auto distance = [](const QColor &a, const QColor &b) {
+            return std::abs(a.red() - b.red()) + std::abs(a.green() - b.green()) +
+                   std::abs(a.blue() - b.blue());
+        };
+        QVERIFY2(distance(dim, background) < distance(shown, background) / 2,
+                 qPrintable(QStringLiteral("%1 -> %2 over %3")
+                                .arg(shown.name(), dim.name(), background.name())));
+        state.setFilter(StepFilter{});
+        QCOMPARE(view.grab().toImage().pixelColor(at), shown);
+    }
+
     // For a person to look at: the whole run, and zoomed in to an evaluation.
     void renders()
     {
