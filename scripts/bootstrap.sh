@@ -9,13 +9,15 @@ preset="${1:-release}"
 packages=(
   build-essential cmake ninja-build pkg-config git
   libsqlite3-dev nlohmann-json3-dev libzstd-dev libcli11-dev libxxhash-dev libdtl-dev
-  libcpp-httplib-dev libcurl4-openssl-dev zlib1g-dev libbrotli-dev
+  libcpp-httplib-dev libcurl4-openssl-dev zlib1g-dev libbrotli-dev libzip-dev
   qt6-base-dev
   # the desktop app renders text with fontconfig's fonts, also offscreen (screenshots, tests)
   fonts-dejavu-core
   # used by the tests and benchmarks: the compressors the tape is compared against, clang
   # with libFuzzer for the fuzz targets, and curl as the simplest agent a fork test runs
   zstd gzip clang libclang-rt-14-dev sqlite3 jq curl
+  # validates the OTLP export against its JSON schema (tests/formats/otlp-trace.schema.json)
+  python3-jsonschema
 )
 # The tests drive the model server with the official npm clients and Claude Code; they need
 # Node.js and npm. A machine that has its own Node.js keeps it.

@@ -20,3 +20,11 @@ shot gui-new-in-request --select 1820 --view new
 shot gui-wire --select 1820 --view wire
 shot gui-search --view search --search "geomean"
 shot gui-runs --view navigator
+# A real trajectory another agent wrote, opened as it is (imported on the way in).
+real="../shared/data/real"
+if [ -d "$real" ]; then
+  "$gui" --screenshot docs/gui-imported-claude-code.png --select 8 \
+    "$real/claude-code/python-to-rust-port.transcript.jsonl"
+  "$gui" --screenshot docs/gui-imported-mini-swe-agent.png --select 5 \
+    "$real/mini-swe-agent/django__django-13265.deepseek-chat.traj.json"
+fi

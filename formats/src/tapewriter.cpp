@@ -902,6 +902,11 @@ Result<StepIndex> TapeWriter::append(const Step &step)
     return m_impl->inTransaction([&] { return m_impl->appendOne(step); });
 }
 
+StepIndex TapeWriter::nextStepIndex() const
+{
+    return StepIndex{m_impl->nextStep};
+}
+
 Result<std::vector<StepIndex>> TapeWriter::appendBatch(const std::vector<Step> &steps)
 {
     return m_impl->inTransaction([&]() -> Result<std::vector<StepIndex>> {

@@ -116,6 +116,13 @@ MainWindow::MainWindow(QWidget *parent)
     });
     connect(m_loader, &TapeLoader::indexAvailable, this, &MainWindow::showIndex);
     connect(m_loader, &TapeLoader::loadFailed, this, &MainWindow::showFailure);
+    connect(m_loader, &TapeLoader::importProgress, this,
+            [this](const QString &format, qint64 done, qint64 total) {
+                m_summary->setText(tr("Importing %1 (%2)…").arg(QFileInfo(m_path).fileName(), format));
+                m_progress->setRange(0, 1000);
+                m_progress->setValue(total > 0 ? int(done * 1000 / total) : 0);
+                m_progress->setFormat(tr("importing %p%"));
+            });
     connect(m_bookmarks, &BookmarkModel::failed, this,
             [this](const QString &message) { statusBar()->showMessage(tr("Bookmarks: %1").arg(message), 10000); });
 }
@@ -208,7 +215,7 @@ void MainWindow::dropEvent(QDropEvent *event)
 void MainWindow::chooseFile()
 {
     const QString path = QFileDialog::getOpenFileName(this, tr("Open Tape"), QFileInfo(m_path).absolutePath(),
-                                                      tr("Tapes (*.tape);;All files (*)"));
+                                                      tr("Tapes (*.tape);;Trajectories (*.jsonl *.json *.traj *.eval);;All files (*)"));
     if (!path.isEmpty())
         openTape(path);
 }

@@ -12,6 +12,8 @@
 #include "tapedeck/formats/tape.h"
 #include "tapedeck/samples/kernelsession.h"
 
+#include "benchprocess.h"
+
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -45,35 +47,6 @@ struct PhaseResult {
     long peakRssKb = 0;
     char error[256] = {};
 };
-
-template <typename Fn>
-PhaseResult inChild(Fn &&fn)
-{
-    int fds[2];
-    if (pipe(fds) != 0)
-        return {};
-    pid_t pid = fork();
-    if (pid == 0) {
-        close(fds[0]);
-        PhaseResult r = fn();
-        struct rusage ru {};
-        getrusage(RUSAGE_SELF, &ru);
-        r.peakRssKb = ru.ru_maxrss;
-        ssize_t n = write(fds[1], &r, sizeof r);
-        _exit(n == ssize_t(sizeof r) ? 0 : 1);
-    }
-    close(fds[1]);
-    PhaseResult r;
-    ssize_t n = read(fds[0], &r, sizeof r);
-    close(fds[0]);
-    int status = 0;
-    waitpid(pid, &status, 0);
-    if (n != ssize_t(sizeof r)) {
-        r = {};
-        std::snprintf(r.error, sizeof r.error, "child failed (status %d)", status);
-    }
-    return r;
-}
 
 double secondsSince(Clock::time_point t0)
 {
@@ -338,7 +311,7 @@ int main(int argc, char **argv)
         std::printf("[%s] writing %lld steps%s ...\n", s.name.c_str(), (long long)planned,
                     withRaw ? " and the raw log" : "");
         std::fflush(stdout);
-        row.write = inChild([&] { return writePhase(tape, withRaw ? raw : "", s.scale); });
+        row.write = bench::inChild<PhaseResult>([&] { return writePhase(tape, withRaw ? raw : "", s.scale); });
         if (!row.write.ok) {
             std::printf("[%s] FAILED: %s\n", s.name.c_str(), row.write.error);
             rows.push_back(row);
@@ -353,12 +326,12 @@ int main(int argc, char **argv)
             std::filesystem::remove(raw);
         }
         const std::string copy = dir + "/" + s.name + ".replay.tape";
-        row.replay = inChild([&] { return replayPhase(tape, copy, 0); });
-        row.batched = inChild([&] { return replayPhase(tape, copy, kBatch); });
+        row.replay = bench::inChild<PhaseResult>([&] { return replayPhase(tape, copy, 0); });
+        row.batched = bench::inChild<PhaseResult>([&] { return replayPhase(tape, copy, kBatch); });
         for (const char *suffix : {"", "-wal", "-shm"})
             std::filesystem::remove(copy + suffix);
-        row.open = inChild([&] { return openPhase(tape); });
-        row.fetch = inChild([&] { return fetchPhase(tape); });
+        row.open = bench::inChild<PhaseResult>([&] { return openPhase(tape); });
+        row.fetch = bench::inChild<PhaseResult>([&] { return fetchPhase(tape); });
         rows.push_back(row);
         std::printf("[%s] done: write %.1fs, tape %.2f MB\n", s.name.c_str(), row.write.seconds,
                     double(row.tapeBytes) / 1e6);

@@ -3,10 +3,12 @@
 #pragma once
 
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <string>
@@ -66,6 +68,38 @@ inline long rssKb(pid_t pid)
             return value;
     }
     return 0;
+}
+
+// Runs `fn` in a child process, so that its peak memory is its own, and returns what it
+// returned. R is a trivially copyable struct (it crosses a pipe) with `long peakRssKb`,
+// filled here, and `char error[N]`, set when the child dies.
+template <typename R, typename Fn>
+R inChild(Fn &&fn)
+{
+    int fds[2];
+    if (pipe(fds) != 0)
+        return {};
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(fds[0]);
+        R r = fn();
+        struct rusage ru {};
+        getrusage(RUSAGE_SELF, &ru);
+        r.peakRssKb = ru.ru_maxrss;
+        ssize_t n = write(fds[1], &r, sizeof r);
+        _exit(n == ssize_t(sizeof r) ? 0 : 1);
+    }
+    close(fds[1]);
+    R r;
+    ssize_t n = read(fds[0], &r, sizeof r);
+    close(fds[0]);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    if (n != ssize_t(sizeof r)) {
+        r = {};
+        std::snprintf(r.error, sizeof r.error, "child failed (status %d)", status);
+    }
+    return r;
 }
 
 inline double percentile(std::vector<double> v, double p)

@@ -1,6 +1,7 @@
 // Feeds arbitrary bytes to importJsonl() into a fresh tape. Whatever the input, the import
 // returns (no crash, no exception, no sanitizer report), a failure says where, and a
 // success leaves a tape that verifies and exports.
+#include "fuzzworkdir.h"
 #include "testutil.h"
 
 #include <cstdio>
@@ -13,32 +14,6 @@ using namespace tapedeck::formats;
 
 namespace {
 
-const std::string &workDir()
-{
-    static const std::string dir = [] {
-        // tmpfs when there is one: each input creates or rewrites a tape, and the disk's
-        // syncs would otherwise dominate the time per input.
-        char templ[] = "/dev/shm/tapedeck-fuzz-jsonl-XXXXXX";
-        char fallback[] = "/tmp/tapedeck-fuzz-jsonl-XXXXXX";
-        const char *d = mkdtemp(templ);
-        if (!d)
-            d = mkdtemp(fallback);
-        if (!d) {
-            std::perror("mkdtemp");
-            std::abort();
-        }
-        // Removed at exit; libFuzzer leaves through exit() when it is done or finds a crash.
-        static std::string created;
-        created = d;
-        std::atexit([] {
-            std::error_code ec;
-            std::filesystem::remove_all(created, ec);
-        });
-        return std::string(d);
-    }();
-    return dir;
-}
-
 [[noreturn]] void fail(const std::string &what)
 {
     std::fprintf(stderr, "fuzz_jsonl_import: %s\n", what.c_str());
@@ -49,7 +24,7 @@ const std::string &workDir()
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    const std::string path = workDir() + "/import.tape";
+    const std::string path = tapedeck::fuzz::workDir("jsonl") + "/import.tape";
     WriterOptions options;
     options.overwrite = true;
     auto writer = TapeWriter::create(path, options);

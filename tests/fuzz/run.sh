@@ -17,7 +17,10 @@ seconds="${FUZZ_SECONDS:-30}"
 build="$root/build/fuzz"
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-    targets=(fuzz_jsonl_import fuzz_blob_decode fuzz_wire fuzz_replay_matching)
+    targets=(fuzz_jsonl_import fuzz_blob_decode fuzz_wire fuzz_replay_matching
+             fuzz_import_claude_code fuzz_import_codex fuzz_import_swe_agent
+             fuzz_import_mini_swe_agent fuzz_import_openhands fuzz_import_inspect
+             fuzz_import_openai_messages)
 fi
 
 # The top-level CMakeLists enters tests/ only when TAPEDECK_BUILD_TESTS is on; in a fuzz
@@ -181,6 +184,28 @@ dict_wire="$work/wire.dict"
     done
 } > "$dict_wire"
 
+# Seeds for the importers: the real trajectories (../shared/data/real) of each format, whole
+# and cut to their first 4 KiB, which libFuzzer then mutates.
+real_data="$root/../shared/data/real"
+seed_import() { # target, files...
+    local dir="$work/seeds/$1" i=0
+    shift
+    rm -rf "$dir" && mkdir -p "$dir"
+    for file in "$@"; do
+        [ -f "$file" ] || continue
+        cp "$file" "$dir/whole-$i"
+        head -c 4096 "$file" > "$dir/head-$i"
+        i=$((i + 1))
+    done
+}
+seed_import fuzz_import_claude_code "$real_data"/claude-code/*.jsonl
+seed_import fuzz_import_codex "$real_data"/codex/*.jsonl
+seed_import fuzz_import_swe_agent "$real_data"/swe-agent/*
+seed_import fuzz_import_mini_swe_agent "$real_data"/mini-swe-agent/*
+seed_import fuzz_import_openhands "$real_data"/openhands/*
+seed_import fuzz_import_inspect "$real_data"/inspect/*
+seed_import fuzz_import_openai_messages "$real_data"/tau-bench/*
+
 status=0
 for target in "${targets[@]}"; do
     binary="$build/tests/fuzz/$target"
@@ -189,7 +214,8 @@ for target in "${targets[@]}"; do
     extra=()
     if [ "$target" = fuzz_jsonl_import ]; then
         extra=(-dict="$dict_jsonl")
-    elif [ "$target" = fuzz_wire ] || [ "$target" = fuzz_replay_matching ]; then
+    elif [ "$target" = fuzz_wire ] || [ "$target" = fuzz_replay_matching ] ||
+         [[ "$target" == fuzz_import_* ]]; then
         extra=(-dict="$dict_wire")
     fi
     echo "== $target: ${seconds}s"

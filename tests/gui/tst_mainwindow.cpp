@@ -12,6 +12,7 @@
 #include "testutil.h"
 #include "timelineview.h"
 
+#include <QDir>
 #include <QDropEvent>
 #include <QImage>
 #include <QLineEdit>
@@ -215,6 +216,29 @@ private Q_SLOTS:
         QVERIFY(failed.wait(10000));
         QVERIFY2(window.bannerText().contains(QStringLiteral("not a tape")), qPrintable(window.bannerText()));
         QVERIFY(!window.state()->index());
+    }
+
+    // A trajectory another agent wrote opens by being imported in the background into a
+    // tape in the cache folder, which the next opening of the same file finds again.
+    void aTrajectoryOpensByImport()
+    {
+        const QString cache =
+            QDir(QStandardPaths::writableLocation(QStandardPaths::CacheLocation)).filePath(QStringLiteral("imported"));
+        QDir(cache).removeRecursively();
+        const std::string trajectory = TAPEDECK_REAL_DATA "/mini-swe-agent/django__django-13265.deepseek-chat.traj.json";
+        MainWindow window;
+        window.show();
+        QVERIFY(openAndWait(window, trajectory));
+        QVERIFY(window.state()->index());
+        QCOMPARE(window.state()->index()->summary().stepCount, int64_t(468));
+        QCOMPARE(window.state()->index()->summary().stepsByKind[int(formats::StepKind::ModelCall)], int64_t(156));
+        QVERIFY(window.bannerText().isEmpty());
+        const QStringList tapes = QDir(cache).entryList({QStringLiteral("*.tape")}, QDir::Files);
+        QCOMPARE(tapes.size(), 1);
+        const QDateTime written = QFileInfo(QDir(cache).filePath(tapes.front())).lastModified();
+        QVERIFY(openAndWait(window, trajectory));
+        QCOMPARE(QFileInfo(QDir(cache).filePath(tapes.front())).lastModified(), written);
+        QCOMPARE(window.state()->index()->summary().stepCount, int64_t(468));
     }
 
     void dropOpensTheTape()

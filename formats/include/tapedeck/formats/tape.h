@@ -337,6 +337,10 @@ public:
     // Appends several steps in one transaction (faster; a crash loses the whole batch).
     Result<std::vector<StepIndex>> appendBatch(const std::vector<Step> &steps);
 
+    // The index the next appended step will get: lets a caller that batches steps link a
+    // step to a parent in the same batch.
+    StepIndex nextStepIndex() const;
+
     const std::string &path() const;
 
 private:
