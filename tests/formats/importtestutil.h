@@ -4,6 +4,7 @@
 
 #include "tapedeck/formats/importers.h"
 #include "tapedeck/formats/tape.h"
+#include "testutil.h"
 
 #include <QTemporaryDir>
 #include <QtTest>
@@ -11,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <numeric>
 #include <sstream>
 #include <string>
 
@@ -82,6 +84,101 @@ inline int64_t countKind(const std::vector<formats::Step> &steps, formats::StepK
 {
     return std::count_if(steps.begin(), steps.end(),
                          [&](const formats::Step &s) { return s.kind == kind; });
+}
+
+
+// What the importer suites share: reports as text, files as lines, damaged copies.
+
+inline std::string joined(const std::vector<std::string> &lines)
+{
+    std::string out;
+    for (const std::string &line : lines)
+        out += line + "\n";
+    return out;
+}
+
+// Replaces what is at a random path inside the record with a value of a random type.
+inline void replaceSomewhere(nlohmann::json &value, Rng &rng)
+{
+    nlohmann::json *at = &value;
+    while (at->is_structured() && !at->empty() && rng.between(0, 3) != 0) {
+        auto it = at->begin();
+        std::advance(it, rng.between(0, int64_t(at->size()) - 1));
+        at = &*it;
+    }
+    static const nlohmann::json kValues[] = {nullptr, 42, -1.5, "text", nlohmann::json::array(), nlohmann::json::object(), true};
+    *at = kValues[rng.between(0, 6)];
+}
+
+// A copy of the lines damaged in one of the ways files get damaged: a record's member of
+// another type, a line cut short, lost, repeated or out of place.
+inline std::string damagedCopy(const std::vector<std::string> &lines, Rng &rng)
+{
+    std::vector<std::string> out = lines;
+    for (int n = int(rng.between(1, 3)); n > 0; --n) {
+        const size_t i = size_t(rng.between(0, int64_t(out.size()) - 1));
+        switch (rng.between(0, 4)) {
+        case 0: {
+            nlohmann::json record = nlohmann::json::parse(out[i], nullptr, false);
+            if (record.is_discarded())
+                break;
+            replaceSomewhere(record, rng);
+            out[i] = record.dump();
+            break;
+        }
+        case 1:
+            out[i] = out[i].substr(0, size_t(rng.between(0, int64_t(out[i].size()))));
+            break;
+        case 2:
+            out.erase(out.begin() + std::ptrdiff_t(i));
+            break;
+        case 3:
+            out.insert(out.begin() + std::ptrdiff_t(i), out[i]);
+            break;
+        default:
+            std::swap(out[i], out[size_t(rng.between(0, int64_t(out.size()) - 1))]);
+        }
+        if (out.empty())
+            break;
+    }
+    return joined(out);
+}
+
+inline std::vector<std::string> linesOf(const std::string &path)
+{
+    std::istringstream in(readAll(path));
+    std::vector<std::string> lines;
+    for (std::string line; std::getline(in, line);)
+        lines.push_back(line);
+    return lines;
+}
+
+inline std::string headOf(const std::string &path)
+{
+    std::string bytes = readAll(path);
+    return bytes.substr(0, std::min(bytes.size(), formats::kDetectBytes));
+}
+
+inline std::string errorText(const Imported &imported)
+{
+    return imported.report ? std::string() : imported.report.error().message;
+}
+
+inline std::string skippedText(const formats::ImportReport &report)
+{
+    return std::accumulate(report.skipped.begin(), report.skipped.end(), std::string(),
+                           [](std::string all, const std::string &s) { return all + s + "\n"; });
+}
+
+inline const formats::Step *byIndex(const std::vector<formats::Step> &steps, std::optional<formats::StepIndex> index)
+{
+    if (!index)
+        return nullptr;
+    for (const formats::Step &s : steps) {
+        if (s.index == *index)
+            return &s;
+    }
+    return nullptr;
 }
 
 } // namespace tapedeck::testutil

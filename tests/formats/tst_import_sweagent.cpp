@@ -25,16 +25,7 @@ QString q(const std::string &s)
     return QString::fromStdString(s);
 }
 
-std::string errorText(const Imported &imported)
-{
-    return imported.report ? std::string() : imported.report.error().message;
-}
 
-std::string skippedText(const ImportReport &report)
-{
-    return std::accumulate(report.skipped.begin(), report.skipped.end(), std::string(),
-                           [](std::string all, const std::string &s) { return all + s + "\n"; });
-}
 
 std::vector<Step> ofKind(const std::vector<Step> &steps, StepKind kind)
 {
@@ -44,16 +35,6 @@ std::vector<Step> ofKind(const std::vector<Step> &steps, StepKind kind)
     return out;
 }
 
-const Step *byIndex(const std::vector<Step> &steps, std::optional<StepIndex> index)
-{
-    if (!index)
-        return nullptr;
-    for (const Step &s : steps) {
-        if (s.index == *index)
-            return &s;
-    }
-    return nullptr;
-}
 
 std::vector<std::string> linesOf(const std::string &text)
 {
