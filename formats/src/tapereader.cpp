@@ -405,6 +405,8 @@ Result<Step> TapeReader::step(StepIndex index, Detail detail) const
     d.reset();
     if (detail == Detail::WireOnly)
         messages = params = payload = 0;
+    if (detail == Detail::WithoutMessages)
+        messages = 0;
 
     if (messages) {
         auto packed = m_impl->blob(messages);

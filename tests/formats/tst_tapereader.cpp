@@ -185,6 +185,30 @@ private Q_SLOTS:
         QCOMPARE(summary.error().code, ErrorCode::NotFound);
     }
 
+    // The lighter detail levels leave out exactly what they say and keep the rest.
+    void detailLevels()
+    {
+        int checked = 0;
+        for (const Step &written : m_sample.written) {
+            if (written.requestMessages.empty())
+                continue;
+            auto full = m_reader->step(written.index);
+            auto light = m_reader->step(written.index, TapeReader::Detail::WithoutMessages);
+            auto wire = m_reader->step(written.index, TapeReader::Detail::WireOnly);
+            QVERIFY(full && light && wire);
+            QVERIFY(!full->requestMessages.empty());
+            QVERIFY(light->requestMessages.empty());
+            QVERIFY(light->requestParams == full->requestParams);
+            QVERIFY(light->payload == full->payload);
+            QVERIFY(light->wire == full->wire);
+            QCOMPARE(light->callId, full->callId);
+            QVERIFY(wire->requestMessages.empty() && wire->payload.is_null());
+            QVERIFY(wire->wire == full->wire);
+            ++checked;
+        }
+        QVERIFY(checked > 0);
+    }
+
     void forEachStep()
     {
         std::vector<int64_t> seen;

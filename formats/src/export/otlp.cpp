@@ -1096,7 +1096,13 @@ Result<OtlpStats> exportRuns(const TapeReader &reader, const OtlpOptions &option
         writer.beginRun(run);
         RunTrace trace(*scope, run, options, writer);
         for (StepIndex index : stepsOfRun[run.id.value]) {
-            auto step = reader.step(index);
+            // The messages are the costly part of a step and only content needs them, or
+            // a model call with no wire bytes, whose API is guessed from their shape.
+            auto step = reader.step(index, options.includeContent
+                                               ? TapeReader::Detail::Everything
+                                               : TapeReader::Detail::WithoutMessages);
+            if (step && !options.includeContent && step->kind == StepKind::ModelCall && !step->wire)
+                step = reader.step(index);
             if (!step)
                 return step.error();
             if (Status s = trace.add(*step); !s)

@@ -376,7 +376,9 @@ public:
     // Decodes a whole step: payload, request, wire bytes. With WireOnly, the step's
     // summary fields and its wire bytes, without the normalized request and payload (what
     // replay needs: far cheaper for a model call whose request holds hundreds of messages).
-    enum class Detail { Everything, WireOnly };
+    // WithoutMessages is everything but the request's messages (what an export of spans
+    // without their content needs).
+    enum class Detail { Everything, WithoutMessages, WireOnly };
     Result<Step> step(StepIndex index, Detail detail = Detail::Everything) const;
     // Calls `visit` for each step in order until it returns false. Stops at the first
     // step that cannot be decoded and returns its error.
