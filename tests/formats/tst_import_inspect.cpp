@@ -167,14 +167,6 @@ std::string zstandardZip(const std::vector<std::pair<std::string, std::string>> 
     return out;
 }
 
-std::string skippedText(const ImportReport &report)
-{
-    std::string all;
-    for (const std::string &s : report.skipped)
-        all += s + "\n";
-    return all;
-}
-
 std::vector<Step> ofKind(const std::vector<Step> &steps, StepKind kind)
 {
     std::vector<Step> out;

@@ -35,16 +35,6 @@ std::vector<Step> ofKind(const std::vector<Step> &steps, StepKind kind)
     return out;
 }
 
-
-std::vector<std::string> linesOf(const std::string &text)
-{
-    std::vector<std::string> lines;
-    std::istringstream in(text);
-    for (std::string line; std::getline(in, line);)
-        lines.push_back(line);
-    return lines;
-}
-
 std::string joined(const std::vector<std::string> &lines, size_t count)
 {
     std::string out;
@@ -353,7 +343,7 @@ private Q_SLOTS:
     {
         // Cut in the middle of the sixth turn: five complete turns remain, without the
         // history (which comes after the turns) and without info.
-        const std::vector<std::string> lines = linesOf(readAll(realData(kSweAgentFile)));
+        const std::vector<std::string> lines = linesOf(realData(kSweAgentFile));
         std::string cut = joined(lines, 39) + lines[39].substr(0, lines[39].size() / 2);
         Imported imported = import(file("cut.traj", cut));
         QVERIFY2(imported.report, errorText(imported).c_str());
@@ -370,7 +360,7 @@ private Q_SLOTS:
     {
         // A garbage line inside the history: every turn is kept, the requests of the
         // turns whose messages came after the damage are empty, and the report says where.
-        std::vector<std::string> lines = linesOf(readAll(realData(kSweAgentFile)));
+        std::vector<std::string> lines = linesOf(realData(kSweAgentFile));
         lines.insert(lines.begin() + 150, "this is not JSON");
         Imported imported = import(file("garbage.traj", joined(lines, lines.size())));
         QVERIFY2(imported.report, errorText(imported).c_str());
@@ -411,7 +401,7 @@ private Q_SLOTS:
         QVERIFY2(errorText(imported).find("empty.traj") != std::string::npos,
                  errorText(imported).c_str());
 
-        const std::vector<std::string> lines = linesOf(readAll(realData(kSweAgentFile)));
+        const std::vector<std::string> lines = linesOf(realData(kSweAgentFile));
         imported = import(file("early.traj", joined(lines, 5)), ImportFormat::SweAgent);
         QVERIFY(!imported.report);
         QVERIFY2(errorText(imported).find("early.traj") != std::string::npos &&
@@ -569,7 +559,7 @@ private Q_SLOTS:
     void miniTruncated()
     {
         // Cut in the middle of the messages: info and the complete messages remain.
-        const std::vector<std::string> lines = linesOf(readAll(realData(kMiniFile)));
+        const std::vector<std::string> lines = linesOf(realData(kMiniFile));
         const size_t keep = lines.size() * 6 / 10;
         Imported imported =
             import(file("cut.traj.json", joined(lines, keep) + lines[keep].substr(0, 10)));
@@ -618,7 +608,7 @@ private Q_SLOTS:
         QVERIFY2(errorText(imported).find("junk.jsonl:1:") != std::string::npos,
                  errorText(imported).c_str());
 
-        const std::vector<std::string> lines = linesOf(readAll(realData(kMiniFile)));
+        const std::vector<std::string> lines = linesOf(realData(kMiniFile));
         imported = import(file("early.traj.json", joined(lines, 4)), ImportFormat::MiniSweAgent);
         QVERIFY(!imported.report);
         QVERIFY2(errorText(imported).find("early.traj.json") != std::string::npos &&
