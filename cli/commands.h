@@ -23,5 +23,7 @@ void addMcpCommand(CLI::App &app);
 void addReplayCommand(CLI::App &app);
 void addForkCommand(CLI::App &app);
 void addViewCommand(CLI::App &app);
+void addDiffCommand(CLI::App &app);
+void addAnalyzeCommand(CLI::App &app);
 
 } // namespace tapedeck::cli

@@ -23,6 +23,8 @@ int main(int argc, char **argv)
     addReplayCommand(app);
     addForkCommand(app);
     addViewCommand(app);
+    addDiffCommand(app);
+    addAnalyzeCommand(app);
     addInfoCommand(app);
     addDumpCommand(app);
     addSearchCommand(app);

@@ -164,8 +164,11 @@ void SessionWriter::idleIfAhead()
     // (rate limits, a busy machine, the harness waiting), spent in occasional long gaps.
     const double done = double(m_stats.steps) / double(std::max<int64_t>(1, m_planned));
     const int64_t target = m_stats.startedUs + int64_t(double(m_targetEndUs - m_stats.startedUs) * done);
-    if (m_now < target - kIdleSlackUs)
+    if (m_now < target - kIdleSlackUs) {
+        const int64_t idleFrom = m_now;
         m_now = target + int64_t(m_timing.real(-5, 5) * double(kMinute));
+        m_stats.idleGaps.push_back({idleFrom, m_now});
+    }
 }
 
 formats::Status SessionWriter::playTurn(Thread &thread, const PlannedTurn &turn)
@@ -210,8 +213,18 @@ formats::Status SessionWriter::playTurn(Thread &thread, const PlannedTurn &turn)
     auto modelStep = modelCall(thread, content, calls, callIds);
     if (!modelStep)
         return modelStep.error();
-    if (turn.loopRecovery)
+    if (turn.loopRecovery) {
         ++m_stats.loops;
+        if (m_loopFirstCall)
+            m_stats.loopSpans.push_back({*m_loopFirstCall, m_lastResult,
+                                         formats::StepIndex(modelStep->value + 1), std::max(1, m_loopAttempts)});
+        m_loopFirstCall.reset();
+    }
+    if (turn.loopStart) {
+        m_loopFirstCall = formats::StepIndex(modelStep->value + 1); // its tool call comes next
+        m_loopAttempts = 1;
+    }
+    m_loopAttempts = std::max(m_loopAttempts, turn.loopAttempt);
     thread.previousLoopAttempt = turn.loopAttempt;
 
     for (size_t i = 0; i < calls.size(); ++i) {
@@ -252,7 +265,9 @@ formats::Status SessionWriter::playTurn(Thread &thread, const PlannedTurn &turn)
         auto resultIndex = append(result);
         if (!resultIndex)
             return resultIndex.error();
+        m_lastResult = *resultIndex;
         m_stats.evaluations += call.evaluation ? 1 : 0;
+        m_stats.measuredEvaluations += call.measured ? 1 : 0;
         m_stats.compileErrors += call.compileError ? 1 : 0;
         thread.sawFailure = thread.sawFailure || call.failed;
         thread.conversation.append({{"role", "tool"},
@@ -419,6 +434,7 @@ formats::Status SessionWriter::compact(Thread &thread)
     if (!index)
         return index.error();
     ++m_stats.compactions;
+    m_stats.compactionSteps.push_back(*index);
     return {};
 }
 

@@ -66,6 +66,10 @@ private:
     int64_t m_now = 0;
     int64_t m_targetEndUs = 0;
     formats::Step m_modelStep; // reused so its buffers keep their capacity
+    // The loop being played: its first tool call and the highest attempt so far.
+    std::optional<formats::StepIndex> m_loopFirstCall;
+    int m_loopAttempts = 0;
+    formats::StepIndex m_lastResult; // the latest tool result appended
 };
 
 } // namespace tapedeck::samples

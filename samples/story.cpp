@@ -444,6 +444,7 @@ Story::Turns Story::build(Episode episode)
                                     : single(Action::Eval, Outcome::Regression);
             if (attempt >= 2)
                 change.loopAttempt = check.loopAttempt = attempt;
+            change.loopStart = attempt == 1;
             turns.push_back(std::move(change));
             turns.push_back(std::move(check));
         }

@@ -38,6 +38,7 @@ struct PlannedSubagent;
 struct PlannedTurn {
     bool compactBefore = false; // a Compaction step comes before the model call
     int loopAttempt = 0;        // >= 2: the agent retries the idea that just failed, the same way
+    bool loopStart = false;     // the first attempt of a loop (its loopAttempt is still 0)
     bool loopRecovery = false;  // the turn that gives up on a loop and reverts
     int toolCount = 0;          // 0 (the thread's final answer), 1, or 2 (parallel calls)
     PlannedTool tools[2];

@@ -67,6 +67,7 @@ struct TapeReader::Impl {
     Statement detailById;
     Statement wireById;
     Statement maxStep;
+    Statement fingerprintRange;
 
     // A blob a step refers to; one that is missing means the tape is damaged.
     Result<std::string> blob(int64_t id)
@@ -130,6 +131,10 @@ Result<std::unique_ptr<TapeReader>> TapeReader::open(const std::string &path)
         {&impl->wireById,
          "SELECT method, url, status, meta, request_body, response_body FROM wire WHERE step = ?"},
         {&impl->maxStep, "SELECT coalesce(max(id), 0) FROM steps"},
+        {&impl->fingerprintRange,
+         "SELECT s.id, p.hash, q.hash, m.hash FROM steps s LEFT JOIN blobs p ON p.id = s.payload "
+         "LEFT JOIN blobs q ON q.id = s.params LEFT JOIN blobs m ON m.id = s.messages "
+         "WHERE s.id >= ? ORDER BY s.id LIMIT ?"},
     };
     for (auto &[stmt, sql] : statements) {
         auto p = impl->db->prepare(sql);
@@ -367,6 +372,38 @@ Result<std::vector<StepSummary>> TapeReader::stepSummaries(StepIndex first, int6
         if (!*row)
             break;
         out.push_back(readSummary(q));
+    }
+    q.reset();
+    return out;
+}
+
+Result<std::vector<StepFingerprint>> TapeReader::stepFingerprints(StepIndex first, int64_t count) const
+{
+    if (count <= 0)
+        return std::vector<StepFingerprint>{};
+    // The blob table keeps the canonical (big-endian) 8 bytes of each hash.
+    auto hashAt = [](const Statement &q, int column) -> uint64_t {
+        if (q.isNull(column))
+            return 0;
+        std::string_view bytes = q.blob(column);
+        uint64_t value = 0;
+        for (unsigned char c : bytes.substr(0, 8))
+            value = (value << 8) | c;
+        return value;
+    };
+    Statement &q = m_impl->fingerprintRange;
+    q.bind(1, first.value).bind(2, count);
+    std::vector<StepFingerprint> out;
+    out.reserve(size_t(std::max<int64_t>(0, std::min<int64_t>(count, 1 << 16))));
+    for (;;) {
+        auto row = q.step();
+        if (!row) {
+            q.reset();
+            return row.error();
+        }
+        if (!*row)
+            break;
+        out.push_back({StepIndex{q.int64(0)}, hashAt(q, 1), hashAt(q, 2), hashAt(q, 3)});
     }
     q.reset();
     return out;

@@ -1,4 +1,4 @@
-#include "branchlineage.h"
+#include <tapedeck/replayer/branchlineage.h>
 
 #include <algorithm>
 #include <limits>

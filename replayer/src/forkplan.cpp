@@ -1,6 +1,6 @@
 // planFork (fork.h): reads the branch's step summaries up to the fork's step once, and
 // decodes at most the step itself and the recorded call the first live request stands for.
-#include "branchlineage.h"
+#include <tapedeck/replayer/branchlineage.h>
 
 #include <tapedeck/replayer/fork.h>
 

@@ -8,7 +8,7 @@
 // it, and only the next model call of each thread is kept decoded. Not thread-safe.
 #pragma once
 
-#include "branchlineage.h"
+#include <tapedeck/replayer/branchlineage.h>
 #include "matchrules.h"
 
 #include <tapedeck/formats/tape.h>

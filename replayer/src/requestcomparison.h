@@ -3,6 +3,7 @@
 #pragma once
 
 #include <tapedeck/formats/wire.h>
+#include <tapedeck/replayer/textdiff.h>
 
 #include <nlohmann/json.hpp>
 
@@ -38,7 +39,5 @@ struct RequestComparison {
 RequestComparison compareRequests(formats::wire::Api api, const nlohmann::json &recorded,
                                   const nlohmann::json &incoming);
 
-// A unified diff of two texts, line by line, with `context` lines around each change.
-std::string unifiedDiff(const std::string &recorded, const std::string &incoming, int context = 3);
 
 } // namespace tapedeck::replayer

@@ -1,6 +1,6 @@
 #include <tapedeck/replayer/toolreplay.h>
 
-#include "branchlineage.h"
+#include <tapedeck/replayer/branchlineage.h>
 
 #include <algorithm>
 #include <cstdlib>

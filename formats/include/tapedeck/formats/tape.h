@@ -244,6 +244,18 @@ struct StepSummary {
     int64_t responseBytes = 0;
 };
 
+// What a step's stored content is, without decoding it: the XXH3-64 hashes of its blobs.
+// The store is content-addressed, so two steps with equal payloads (or parameters) have
+// equal hashes, in one tape or in two. The message list is stored as references to the
+// tape's messages, so its hash compares requests within one tape only. 0 when the step
+// has no such blob. For aligning and comparing runs cheaply (tapedeck diff).
+struct StepFingerprint {
+    StepIndex index;
+    uint64_t payload = 0;
+    uint64_t params = 0;
+    uint64_t messages = 0;
+};
+
 struct ByteSplit {
     int64_t fileBytes = 0;             // the database and its WAL
     int64_t contentBytes = 0;          // normalized content: messages, params, payloads
@@ -373,6 +385,9 @@ public:
     Result<StepSummary> stepSummary(StepIndex index) const;
     // Summaries of steps first .. first+count-1 (fewer at the end of the tape).
     Result<std::vector<StepSummary>> stepSummaries(StepIndex first, int64_t count) const;
+    // Fingerprints of steps first .. first+count-1 (fewer at the end of the tape): one
+    // indexed read, no blob decoded.
+    Result<std::vector<StepFingerprint>> stepFingerprints(StepIndex first, int64_t count) const;
     // Decodes a whole step: payload, request, wire bytes. With WireOnly, the step's
     // summary fields and its wire bytes, without the normalized request and payload (what
     // replay needs: far cheaper for a model call whose request holds hundreds of messages).

@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 namespace tapedeck::samples {
 
@@ -37,6 +38,20 @@ struct KernelSessionOptions {
     std::function<void(int64_t stepsDone, int64_t stepsPlanned)> progress;
 };
 
+// Where the generator put a loop on a failing idea: the same attempt (an edit, then the
+// check that fails) made `attempts` times, then given up with a revert.
+struct KernelSessionLoop {
+    formats::StepIndex firstCall;  // the first attempt's first tool call
+    formats::StepIndex lastResult; // the last attempt's check result
+    formats::StepIndex recovery;   // the revert's tool call
+    int attempts = 0;
+};
+
+// A stretch the generator left idle (the harness waiting): no step runs from startUs to endUs.
+struct KernelSessionIdle {
+    int64_t startUs = 0, endUs = 0;
+};
+
 struct KernelSessionStats {
     int64_t steps = 0, modelCalls = 0, toolCalls = 0, evaluations = 0, compactions = 0,
             compileErrors = 0, loops = 0, threads = 0;
@@ -44,6 +59,10 @@ struct KernelSessionStats {
     int64_t startedUs = 0, endedUs = 0;
     int64_t rawLogBytes = 0; // bytes written to rawLogPath (0 if none)
     int64_t requestBytes = 0; // total exact request bytes generated
+    int64_t measuredEvaluations = 0; // evaluations that printed a geomean (not failed ones)
+    std::vector<KernelSessionLoop> loopSpans;         // one per loop, in order
+    std::vector<formats::StepIndex> compactionSteps;  // one per compaction, in order
+    std::vector<KernelSessionIdle> idleGaps;          // in order
 };
 
 // Writes one run (its branch, three threads and all steps) into `writer` through the public
