@@ -1,8 +1,11 @@
 // tapedeck-gui: the desktop app.
 //   tapedeck-gui [FILE]
 //   tapedeck-gui --screenshot OUT.png [--select STEP] [--view NAME] [--search TEXT] FILE
+// (--view diff: the diff window, the tape's newest fork against its parent)
 // The screenshot mode renders the window offscreen once the tape, the selected step and
 // the named view are ready, saves it and exits: for the README and for tests.
+#include "diffview.h"
+#include "findingspanel.h"
 #include "inspectorview.h"
 #include "mainwindow.h"
 #include "metricsview.h"
@@ -83,8 +86,26 @@ private:
             connect(m_window->metrics(), &MetricsView::regexSeriesReady, this, &ScreenshotTaker::oneReady,
                     Qt::SingleShotConnection);
         }
-        if (!m_view.isEmpty())
-            m_window->showView(m_view);
+        if (m_view == QLatin1String("findings")) {
+            ++m_pending;
+            connect(m_window->findings()->model(), &FindingsModel::analyzed, this, &ScreenshotTaker::oneReady,
+                    Qt::SingleShotConnection);
+        }
+        if (m_view == QLatin1String("diff")) {
+            ++m_pending;
+            connect(m_window->diffView()->model(), &DiffModel::pairLoaded, this, &ScreenshotTaker::oneReady,
+                    Qt::SingleShotConnection);
+            connect(m_window->diffView()->model(), &DiffModel::failed, this, [](const QString &message) {
+                fail(message);
+                QCoreApplication::exit(kExitOpen);
+            });
+        }
+        if (!m_view.isEmpty() && !m_window->showView(m_view)) {
+            fail(QStringLiteral("--view %1: %2 has nothing to show there (it has no fork to compare)")
+                     .arg(m_view, m_window->tapePath()));
+            QCoreApplication::exit(kExitUsage);
+            return;
+        }
         if (m_pending == 0)
             grabSoon();
     }
@@ -99,7 +120,9 @@ private:
     void grabSoon()
     {
         QTimer::singleShot(200, this, [this] {
-            const QImage image = m_window->grab().toImage();
+            // The diff is a window of its own: the picture is of it.
+            QWidget *shown = m_view == QLatin1String("diff") ? static_cast<QWidget *>(m_window->diffView()) : m_window;
+            const QImage image = shown->grab().toImage();
             if (image.isNull() || !image.save(m_out)) {
                 fail(QStringLiteral("could not write the screenshot to %1").arg(m_out));
                 QCoreApplication::exit(kExitScreenshot);

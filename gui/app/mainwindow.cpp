@@ -1,7 +1,10 @@
 #include "mainwindow.h"
 
 #include "bookmarkspanel.h"
+#include "diffview.h"
 #include "displayformat.h"
+#include "findingspanel.h"
+#include "forkdialog.h"
 #include "inspectorview.h"
 #include "metricsview.h"
 #include "navigatorview.h"
@@ -40,7 +43,7 @@ const char *const kRecentKey = "recentFiles";
 const char *const kGeometryKey = "window/geometry";
 const char *const kStateKey = "window/state";
 // Bumped when the docks change, so an old saved layout is not applied to new docks.
-constexpr int kLayoutVersion = 1;
+constexpr int kLayoutVersion = 2;
 
 } // namespace
 
@@ -60,6 +63,10 @@ MainWindow::MainWindow(QWidget *parent)
     m_search = new SearchPanel(m_state, this);
     m_navigator = new NavigatorView(m_state, this);
     m_bookmarksPanel = new BookmarksPanel(m_state, m_bookmarks, this);
+    m_findings = new FindingsPanel(m_state, this);
+    m_diff = new DiffView(this);
+    m_diff->setWindowFlag(Qt::Window);
+    m_diff->resize(1200, 760);
     m_playbackBar = new PlaybackBar(m_state, m_playback, this);
     addToolBar(Qt::TopToolBarArea, m_playbackBar);
 
@@ -95,6 +102,9 @@ MainWindow::MainWindow(QWidget *parent)
     tabifyDockWidget(m_searchDock, m_bookmarksDock);
     m_navigatorDock->raise();
     m_metricsDock = addDock(tr("Metrics"), QStringLiteral("metrics"), m_metrics, Qt::RightDockWidgetArea);
+    m_findingsDock = addDock(tr("Findings"), QStringLiteral("findings"), m_findings, Qt::RightDockWidgetArea);
+    tabifyDockWidget(m_metricsDock, m_findingsDock);
+    m_metricsDock->raise();
     resizeDocks({m_navigatorDock, m_metricsDock}, {250, 360}, Qt::Horizontal);
 
     // The summary may be long; it gives way rather than widen the window.
@@ -123,6 +133,26 @@ MainWindow::MainWindow(QWidget *parent)
                 m_progress->setValue(total > 0 ? int(done * 1000 / total) : 0);
                 m_progress->setFormat(tr("importing %p%"));
             });
+    connect(m_navigator, &NavigatorView::compareRequested, this, [this](int32_t run, int32_t parent, int32_t branch) {
+        compare(QStringLiteral("%1#run:%2,branch:%3").arg(m_path).arg(run).arg(parent),
+                QStringLiteral("%1#run:%2,branch:%3").arg(m_path).arg(run).arg(branch));
+    });
+    // "Fork from here…" on a step of the table, too.
+    auto *forkHere = new QAction(tr("Fork from Here…"), this);
+    connect(forkHere, &QAction::triggered, this, &MainWindow::forkFromCurrentStep);
+    m_table->table()->setContextMenuPolicy(Qt::ActionsContextMenu);
+    m_table->table()->addAction(forkHere);
+    connect(&m_watcher, &TapeWatcher::changed, this, &MainWindow::reloadTape);
+    // A step of this tape picked in the diff selects it here.
+    connect(m_diff, &DiffView::stepActivated, this, [this](int side, formats::StepIndex step) {
+        const analysis::SideSpec &spec = side == 0 ? m_diff->model()->specA() : m_diff->model()->specB();
+        if (QFileInfo(QString::fromStdString(spec.path)).absoluteFilePath() == m_path) {
+            m_state->setCurrentStep(step);
+            activateWindow();
+        }
+    });
+    // The timeline marks what the findings panel lists, narrowed to the same kind.
+    connect(m_findings->model(), &QAbstractItemModel::modelReset, this, &MainWindow::showFindingsOnTimeline);
     connect(m_bookmarks, &BookmarkModel::failed, this,
             [this](const QString &message) { statusBar()->showMessage(tr("Bookmarks: %1").arg(message), 10000); });
 }
@@ -145,6 +175,8 @@ void MainWindow::buildMenus()
     m_recentMenu = file->addMenu(tr("Open &Recent"));
     fillRecentMenu();
     file->addSeparator();
+    file->addAction(tr("&Compare With…"), QKeySequence(Qt::CTRL | Qt::Key_D), this, &MainWindow::chooseComparison);
+    file->addSeparator();
     file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
 
     QMenu *go = menuBar()->addMenu(tr("&Go"));
@@ -158,11 +190,13 @@ void MainWindow::buildMenus()
         m_search->queryField()->setFocus();
         m_search->queryField()->selectAll();
     });
+    go->addAction(tr("&Fork from Selected Step…"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_F), this,
+                  &MainWindow::forkFromCurrentStep);
     go->addAction(tr("&Bookmark Step"), QKeySequence(Qt::CTRL | Qt::Key_B), m_bookmarksPanel,
                   &BookmarksPanel::toggleBookmark);
 
     QMenu *view = menuBar()->addMenu(tr("&View"));
-    for (QDockWidget *dock : {m_navigatorDock, m_searchDock, m_bookmarksDock, m_metricsDock})
+    for (QDockWidget *dock : {m_navigatorDock, m_searchDock, m_bookmarksDock, m_metricsDock, m_findingsDock})
         view->addAction(dock->toggleViewAction());
     view->addAction(m_playbackBar->toggleViewAction());
     view->addSeparator();
@@ -340,10 +374,147 @@ void MainWindow::jumpToError(int direction)
     statusBar()->showMessage(tr("No failed step in this tape."), 5000);
 }
 
+bool MainWindow::compare(const QString &a, const QString &b)
+{
+    auto specA = analysis::parseSideSpec(a.toStdString());
+    auto specB = analysis::parseSideSpec(b.toStdString());
+    if (!specA || !specB) {
+        statusBar()->showMessage(QString::fromStdString((!specA ? specA.error() : specB.error()).message), 10000);
+        return false;
+    }
+    m_diff->compare(*specA, *specB);
+    m_diff->show();
+    m_diff->raise();
+    return true;
+}
+
+bool MainWindow::compareLatestFork()
+{
+    auto index = m_state->index();
+    if (!index)
+        return false;
+    const auto &branches = index->summary().branches;
+    for (auto b = branches.rbegin(); b != branches.rend(); ++b)
+        if (b->parent)
+            return compare(QStringLiteral("%1#run:%2,branch:%3").arg(m_path).arg(b->run.value).arg(b->parent->value),
+                           QStringLiteral("%1#run:%2,branch:%3").arg(m_path).arg(b->run.value).arg(b->id.value));
+    return false;
+}
+
+void MainWindow::chooseComparison()
+{
+    if (m_path.isEmpty())
+        return;
+    // What is in view is side A: the branch (or run) the navigator picked, else the tape.
+    const StepFilter &filter = m_state->filter();
+    QString mine = m_path;
+    if (auto index = m_state->index(); index && filter.branch)
+        if (const formats::BranchInfo *branch = index->branch(filter.branch))
+            mine += QStringLiteral("#run:%1,branch:%2").arg(branch->run.value).arg(branch->id.value);
+    bool ok = false;
+    QString other = QInputDialog::getText(
+        this, tr("Compare With"),
+        tr("Compare %1 with (another tape FILE, FILE#N for its branch N, or #N for branch N of this tape):")
+            .arg(QFileInfo(mine).fileName()),
+        QLineEdit::Normal, QString(), &ok);
+    other = other.trimmed();
+    if (!ok || other.isEmpty())
+        return;
+    if (other.startsWith(QLatin1Char('#')))
+        other.prepend(m_path);
+    compare(mine, other);
+}
+
+void MainWindow::forkFromCurrentStep()
+{
+    const formats::StepIndex step = m_state->currentStep();
+    if (m_path.isEmpty() || !step.value) {
+        statusBar()->showMessage(tr("Select the step to fork from first."), 5000);
+        return;
+    }
+    using Outcome = formats::Result<formats::Step>;
+    const std::string path = m_path.toStdString();
+    m_jobs.start<Outcome>(
+        QStringLiteral("fork-step"),
+        [path, step]() -> Outcome {
+            auto reader = formats::TapeReader::open(path);
+            if (!reader)
+                return reader.error();
+            return (*reader)->step(step, formats::TapeReader::Detail::WithoutMessages);
+        },
+        [this](Outcome outcome) {
+            if (!outcome) {
+                statusBar()->showMessage(tr("Cannot fork: %1").arg(QString::fromStdString(outcome.error().message)), 10000);
+                return;
+            }
+            openForkDialog(*outcome);
+        });
+}
+
+void MainWindow::openForkDialog(const formats::Step &step)
+{
+    // What the step holds now, offered for editing: a tool's output, the model's answer.
+    QString recorded;
+    if (step.kind == formats::StepKind::ToolResult && step.payload.is_object()) {
+        const nlohmann::json output = step.payload.value("output", nlohmann::json());
+        recorded = QString::fromStdString(output.is_string() ? output.get<std::string>() : output.dump(2));
+    } else if (step.kind == formats::StepKind::ModelCall && step.payload.is_object()) {
+        recorded = QString::fromStdString(step.payload.value("text", std::string()));
+    }
+    QStringList command;
+    if (auto index = m_state->index())
+        if (const int64_t row = index->rowOf(step.index); row >= 0)
+            if (const formats::RunInfo *run = index->run(index->row(row).run))
+                for (const std::string &word : run->command)
+                    command << QString::fromStdString(word);
+    const int32_t branch = m_state->index() && m_state->currentRow() >= 0 ? m_state->index()->row(m_state->currentRow()).branch : 0;
+    auto *dialog = new ForkDialog(m_path, step.index, branch, step.kind, recorded, command, this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    connect(dialog, &ForkDialog::forkStarted, this, [this] { m_watcher.watch(m_path, 1000); });
+    connect(dialog, &ForkDialog::forkFinished, this, [this](bool ok, const QString &message) {
+        m_watcher.stop();
+        reloadTape();
+        statusBar()->showMessage(ok ? tr("Fork: %1").arg(message) : tr("Fork failed: %1").arg(message), 10000);
+    });
+    dialog->show();
+}
+
+void MainWindow::reloadTape()
+{
+    if (m_path.isEmpty())
+        return;
+    m_reselect = m_state->currentStep();
+    m_refilter = m_state->filter();
+    connect(this, &MainWindow::tapeOpened, this, [this] {
+        m_state->setFilter(m_refilter);
+        if (m_reselect.value)
+            m_state->setCurrentStep(m_reselect);
+    }, Qt::SingleShotConnection);
+    // The views keep the old index until the new one is read: no blank between reloads.
+    m_loader->open(m_path);
+}
+
+void MainWindow::showFindingsOnTimeline()
+{
+    const FindingsModel *model = m_findings->model();
+    std::vector<TimelineFinding> marks;
+    marks.reserve(size_t(model->rowCount()));
+    for (int r = 0; r < model->rowCount(); ++r) {
+        const analysis::Finding *f = model->findingAt(r);
+        if (f->steps.empty())
+            continue;
+        marks.push_back({f->startUs, f->endUs, FindingsModel::kindColor(f->kind),
+                         FindingsModel::kindLabel(f->kind) + QStringLiteral(": ") + QString::fromStdString(f->title),
+                         f->steps.front()});
+    }
+    m_timeline->setFindings(std::move(marks));
+}
+
 QStringList MainWindow::viewNames()
 {
     return {QStringLiteral("timeline"),     QStringLiteral("table"),    QStringLiteral("navigator"),
-            QStringLiteral("search"),       QStringLiteral("bookmarks"), QStringLiteral("metrics"),
+            QStringLiteral("branches"),     QStringLiteral("search"),   QStringLiteral("bookmarks"),
+            QStringLiteral("metrics"),      QStringLiteral("findings"), QStringLiteral("diff"),
             QStringLiteral("inspector"),    QStringLiteral("conversation"), QStringLiteral("new"),
             QStringLiteral("response"),     QStringLiteral("usage"),    QStringLiteral("wire")};
 }
@@ -354,8 +525,12 @@ bool MainWindow::showView(const QString &name)
         dock->show();
         dock->raise();
     };
-    if (name == QLatin1String("navigator"))
+    if (name == QLatin1String("navigator") || name == QLatin1String("branches"))
         raise(m_navigatorDock);
+    else if (name == QLatin1String("findings"))
+        raise(m_findingsDock);
+    else if (name == QLatin1String("diff"))
+        return m_diff->isVisible() || compareLatestFork();
     else if (name == QLatin1String("search"))
         raise(m_searchDock);
     else if (name == QLatin1String("bookmarks"))

@@ -5,8 +5,10 @@
 #pragma once
 
 #include "bookmarkmodel.h"
+#include "jobrunner.h"
 #include "playbackcontroller.h"
 #include "tapeloader.h"
+#include "tapewatcher.h"
 #include "viewstate.h"
 
 #include <QMainWindow>
@@ -20,6 +22,8 @@ class QProgressBar;
 namespace tapedeck::gui {
 
 class BookmarksPanel;
+class DiffView;
+class FindingsPanel;
 class InspectorView;
 class MetricsView;
 class NavigatorView;
@@ -38,8 +42,9 @@ public:
     void openTape(const QString &path);
     QString tapePath() const { return m_path; }
 
-    // Brings a view to the front: "timeline", "table", "navigator", "search", "bookmarks",
-    // "metrics", or the inspector ("inspector", "conversation", "new", "response", "usage",
+    // Brings a view to the front: "timeline", "table", "navigator" (or "branches"), "search",
+    // "bookmarks", "metrics", "findings", "diff" (the diff window; when it is not open, the
+    // newest fork against its parent: false for a tape without forks), or the inspector ("inspector", "conversation", "new", "response", "usage",
     // "wire"). False for an unknown name.
     bool showView(const QString &name);
     static QStringList viewNames();
@@ -54,6 +59,19 @@ public:
     SearchPanel *search() const { return m_search; }
     NavigatorView *navigator() const { return m_navigator; }
     BookmarksPanel *bookmarksPanel() const { return m_bookmarksPanel; }
+    FindingsPanel *findings() const { return m_findings; }
+    // The diff window (created hidden; compare() or showView("diff") shows it).
+    DiffView *diffView() const { return m_diff; }
+
+    // Shows the diff window comparing `a` with `b` (FILE, FILE#N, FILE#run:R,branch:N).
+    // False, with the reason in the status bar, when a spec cannot be read.
+    bool compare(const QString &a, const QString &b);
+    // Compares the tape's newest fork with the branch it was forked from; false when the
+    // tape has no fork.
+    bool compareLatestFork();
+    // "Fork from here…" on the selected step: reads what the step holds, then opens the
+    // fork dialog; while the fork records, the tape is read again as it grows.
+    void forkFromCurrentStep();
     // The banner's text ("" when hidden): damage and load errors.
     QString bannerText() const;
 
@@ -82,6 +100,12 @@ private:
     void jumpToStep();
     void jumpToError(int direction);
     void restoreLayout();
+    void showFindingsOnTimeline();
+    void chooseComparison();
+    void openForkDialog(const formats::Step &step);
+    // Reads the open tape again (another process wrote to it), keeping the selection and
+    // the filter.
+    void reloadTape();
 
     ViewState *m_state;
     TapeLoader *m_loader;
@@ -94,6 +118,8 @@ private:
     SearchPanel *m_search;
     NavigatorView *m_navigator;
     BookmarksPanel *m_bookmarksPanel;
+    FindingsPanel *m_findings;
+    DiffView *m_diff;
     PlaybackBar *m_playbackBar;
     QLabel *m_banner;
     QLabel *m_summary;
@@ -103,8 +129,13 @@ private:
     QDockWidget *m_searchDock = nullptr;
     QDockWidget *m_bookmarksDock = nullptr;
     QDockWidget *m_metricsDock = nullptr;
+    QDockWidget *m_findingsDock = nullptr;
     QString m_path;
     QByteArray m_defaultState;
+    JobRunner m_jobs;
+    TapeWatcher m_watcher;
+    formats::StepIndex m_reselect;  // the step to select again after a reload
+    StepFilter m_refilter;
 };
 
 } // namespace tapedeck::gui

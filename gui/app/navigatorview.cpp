@@ -1,11 +1,14 @@
 #include "navigatorview.h"
 
 #include <QHeaderView>
+#include <QMenu>
 #include <QPushButton>
 #include <QTreeView>
 #include <QVBoxLayout>
 
 namespace tapedeck::gui {
+
+using Level = NavigatorModel::Level;
 
 NavigatorView::NavigatorView(ViewState *state, QWidget *parent)
     : QWidget(parent), m_state(state), m_model(new NavigatorModel(state, this)), m_tree(new QTreeView(this))
@@ -38,6 +41,19 @@ NavigatorView::NavigatorView(ViewState *state, QWidget *parent)
             m_tree->clearSelection();
         }
         m_state->setFilter(next);
+    });
+    m_tree->setContextMenuPolicy(Qt::CustomContextMenu);
+    connect(m_tree, &QTreeView::customContextMenuRequested, this, [this](const QPoint &pos) {
+        const QModelIndex item = m_tree->indexAt(pos).siblingAtColumn(0);
+        const int32_t parent = item.data(NavigatorModel::ParentBranchRole).toInt();
+        if (Level(item.data(NavigatorModel::LevelRole).toInt()) != Level::Branch || !parent)
+            return;
+        const int32_t run = item.data(NavigatorModel::RunRole).toInt();
+        const int32_t branch = item.data(NavigatorModel::IdRole).toInt();
+        QMenu menu(this);
+        menu.addAction(tr("Compare #%1 with #%2, Its Parent").arg(branch).arg(parent), this,
+                       [this, run, parent, branch] { Q_EMIT compareRequested(run, parent, branch); });
+        menu.exec(m_tree->viewport()->mapToGlobal(pos));
     });
     connect(showAll, &QPushButton::clicked, this, [this] {
         m_tree->clearSelection();

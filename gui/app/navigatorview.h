@@ -1,5 +1,6 @@
 // The navigator: the tape's runs, branches and threads (NavigatorModel) as a tree. Picking
-// an item filters every view to it; picking it again, or "Show all", clears the filter.
+// an item filters every view to it; picking it again, or "Show all", clears the filter. A
+// fork's context menu compares it with the branch it was forked from.
 #pragma once
 
 #include "navigatormodel.h"
@@ -16,6 +17,10 @@ public:
     explicit NavigatorView(ViewState *state, QWidget *parent = nullptr);
     QTreeView *tree() const { return m_tree; }
     NavigatorModel *model() const { return m_model; }
+
+Q_SIGNALS:
+    // "Compare with the branch it was forked from" on a fork, in run `run`.
+    void compareRequested(int32_t run, int32_t parentBranch, int32_t branch);
 
 private:
     ViewState *m_state;

@@ -31,6 +31,8 @@ constexpr int kMaxLaneHeight = 44;
 constexpr int kMinLabelWidth = 80;
 constexpr int kMaxLabelWidth = 220;
 constexpr int kMinimapBins = 2048;
+constexpr int kFindingsHeight = 9; // the band of findings between the axis and the lanes
+constexpr double kMinFindingPx = 3; // a finding of one step still shows
 // Up to this many steps starting in one pixel column are drawn one by one; more make one
 // merged mark. Small enough that a paint stays O(width), large enough that a column with
 // a tool call and its result (a few ms apart) still shows both as they are.
@@ -261,7 +263,7 @@ QString TimelineView::laneLabel(int lane) const
 QSize TimelineView::sizeHint() const
 {
     const int lanes = std::max(1, laneCount());
-    return {900, kAxisHeight + lanes * 30 + kMinimapGap + kMinimapHeight + 2};
+    return {900, lanesTop() + lanes * 30 + kMinimapGap + kMinimapHeight + 2};
 }
 
 QSize TimelineView::minimumSizeHint() const
@@ -586,7 +588,61 @@ void TimelineView::zoomToRow(int64_t row)
 
 int TimelineView::lanesTop() const
 {
-    return kAxisHeight;
+    return kAxisHeight + (m_findings.empty() ? 0 : kFindingsHeight + 2);
+}
+
+void TimelineView::setFindings(std::vector<TimelineFinding> findings)
+{
+    std::sort(findings.begin(), findings.end(),
+              [](const TimelineFinding &a, const TimelineFinding &b) { return a.startUs < b.startUs; });
+    m_findings = std::move(findings);
+    update();
+}
+
+QRect TimelineView::findingsRect() const
+{
+    return m_findings.empty() ? QRect() : QRect(plotLeft(), kAxisHeight + 1, width() - plotLeft(), kFindingsHeight);
+}
+
+std::vector<size_t> TimelineView::findingsAt(double x) const
+{
+    std::vector<size_t> out;
+    for (size_t i = 0; i < m_findings.size(); ++i) {
+        const TimelineFinding &f = m_findings[i];
+        const double x0 = m_geometry.mapTimeToX(double(f.startUs));
+        const double x1 = std::max(x0 + kMinFindingPx, m_geometry.mapTimeToX(double(f.endUs)));
+        if (x >= x0 - 1 && x <= x1 + 1)
+            out.push_back(i);
+    }
+    return out;
+}
+
+void TimelineView::paintFindings(QPainter &p) const
+{
+    const QRect band = findingsRect();
+    if (band.isEmpty())
+        return;
+    p.save();
+    p.setClipRect(band);
+    p.translate(plotLeft(), 0);
+    const double a = double(m_geometry.startUs()), b = double(m_geometry.endUs());
+    for (const TimelineFinding &f : m_findings) {
+        if (double(f.startUs) > b)
+            break;
+        if (double(f.endUs) < a)
+            continue;
+        const double x0 = m_geometry.mapTimeToX(double(f.startUs));
+        const double x1 = std::max(x0 + kMinFindingPx, m_geometry.mapTimeToX(double(f.endUs)));
+        p.fillRect(QRectF(x0, band.top() + 1, x1 - x0, band.height() - 2), f.color);
+    }
+    p.restore();
+    p.setPen(palette().color(QPalette::PlaceholderText));
+    QFont small = font();
+    small.setPointSizeF(small.pointSizeF() * 0.8);
+    p.setFont(small);
+    p.drawText(QRect(6, band.top() - 2, plotLeft() - 10, band.height() + 4), Qt::AlignLeft | Qt::AlignVCenter,
+               tr("findings"));
+    p.setFont(font());
 }
 
 int TimelineView::lanesBottom() const
@@ -761,6 +817,7 @@ void TimelineView::paintEvent(QPaintEvent *)
     p.restore();
 
     paintAxis(p, ticks);
+    paintFindings(p);
 
     p.save();
     p.setClipRect(lanesArea);
@@ -1155,6 +1212,13 @@ bool TimelineView::event(QEvent *event)
             text += QLatin1Char('\n') + tr("cost %1").arg(formatCost(row.costUsd));
         if (row.status != formats::StepStatus::Ok)
             text += QLatin1Char('\n') + QString::fromLatin1(formats::stepStatusName(row.status));
+    } else if (findingsRect().contains(pos)) {
+        QStringList titles;
+        for (size_t i : findingsAt(pos.x() - plotLeft()))
+            titles << m_findings[i].title;
+        if (titles.size() > 8)
+            titles = titles.mid(0, 8) << tr("… and %1 more").arg(titles.size() - 8);
+        text = titles.join(QLatin1Char('\n'));
     } else if (const int lane = laneAt(pos.y()); lane >= 0 && pos.x() < plotLeft()) {
         text = m_lanes[size_t(lane)].tooltip;
     } else if (lane >= 0) {
@@ -1216,6 +1280,8 @@ void TimelineView::mousePressEvent(QMouseEvent *event)
         const double x = event->position().x();
         m_minimapGrab = x >= x0 - 2 && x <= x1 + 2 ? x - x0 : (x1 - x0) / 2;
         moveWindowToMinimapX(x);
+    } else if (findingsRect().contains(m_pressPos)) {
+        m_drag = Drag::Findings;
     } else if (m_pressPos.x() >= plotLeft() && laneAt(m_pressPos.y()) >= 0) {
         m_drag = Drag::Plot;
     } else {
@@ -1254,6 +1320,10 @@ void TimelineView::mouseReleaseEvent(QMouseEvent *event)
         const int64_t r = nearestRow(laneAt(pos.y()), pos.x() - plotLeft());
         if (r >= 0)
             m_state->setCurrentStep(m_index->row(r).index);
+    } else if (m_drag == Drag::Findings && !m_dragged) {
+        const std::vector<size_t> under = findingsAt(event->position().x() - plotLeft());
+        if (!under.empty())
+            m_state->setCurrentStep(m_findings[under.front()].step);
     }
     if (m_dragged)
         unsetCursor();

@@ -22,6 +22,7 @@
 #include "timelinegeometry.h"
 #include "viewstate.h"
 
+#include <QColor>
 #include <QWidget>
 
 #include <memory>
@@ -31,6 +32,16 @@
 class QPainter;
 
 namespace tapedeck::gui {
+
+// A finding of the drift analysis as the timeline draws it: a mark over the time it spans
+// in the band above the lanes.
+struct TimelineFinding {
+    int64_t startUs = 0;
+    int64_t endUs = 0;
+    QColor color;
+    QString title;
+    formats::StepIndex step; // selected by a click on the mark
+};
 
 class TimelineView : public QWidget {
     Q_OBJECT
@@ -50,6 +61,13 @@ public:
     QRect laneRect(int lane) const;
     // The strip of the whole run below the lanes, in widget coordinates.
     QRect minimapRect() const;
+    // The findings drawn in the band above the lanes (none: no band), in any order.
+    void setFindings(std::vector<TimelineFinding> findings);
+    // Where that band is, in widget coordinates (empty without findings).
+    QRect findingsRect() const;
+    // The findings under plot x, as indices into those given.
+    std::vector<size_t> findingsAt(double x) const;
+
     // Tool results recognised as benchmark evaluations so far (the job may still run).
     int64_t evaluationCount() const { return m_evaluationCount; }
 
@@ -73,7 +91,7 @@ private:
         int64_t startUs;
         int64_t endUs;
     };
-    enum class Drag { None, Plot, Minimap };
+    enum class Drag { None, Plot, Minimap, Findings };
 
     void rebuild();
     void rebuildFilter();
@@ -103,6 +121,7 @@ private:
     void paintLane(QPainter &p, const Lane &lane, const QRect &rect) const;
     void paintStep(QPainter &p, const Lane &lane, size_t item, double top, double height) const;
     void paintMarkers(QPainter &p, const Lane &lane, const QRect &rect) const;
+    void paintFindings(QPainter &p) const;
     void paintSelection(QPainter &p) const;
     void paintMinimap(QPainter &p) const;
     QColor colorOf(const StepRow &row) const;
@@ -113,6 +132,7 @@ private:
     TimelineGeometry m_geometry;
     std::vector<Lane> m_lanes;
     std::vector<std::pair<int32_t, int>> m_laneOfThread; // (thread id, lane), by thread id
+    std::vector<TimelineFinding> m_findings; // by start
     std::vector<Gap> m_gaps;          // idle for longer than a minute, in time order
     std::vector<QColor> m_nameColors; // indexed by interned name id
     std::vector<int32_t> m_density;   // steps starting in each minimap bin

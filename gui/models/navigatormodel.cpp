@@ -96,18 +96,32 @@ void NavigatorModel::rebuild()
         runRow[0]->setToolTip(QString::fromStdString(
             std::accumulate(run.command.begin(), run.command.end(), std::string(),
                             [](std::string a, const std::string &b) { return a.empty() ? b : a + ' ' + b; })));
+        // Each fork under the branch it was forked from: the run's original at the top.
+        std::map<int32_t, QStandardItem *> branchItems;
         for (const formats::BranchInfo &branch : summary.branches) {
             if (branch.run != run.id)
                 continue;
             const int32_t branchId = int32_t(branch.id.value);
-            QString branchName = branch.parent
-                                     ? tr("branch %1 (fork at step %2): %3")
-                                           .arg(branchId)
-                                           .arg(branch.forkStep ? branch.forkStep->value : 0)
-                                           .arg(QString::fromStdString(branch.description))
-                                     : tr("branch %1: %2").arg(branchId).arg(QString::fromStdString(branch.description));
-            QList<QStandardItem *> branchRow = rowItems(branchName, byBranch[branchId], QString());
+            const QString edit = QString::fromStdString(branch.description);
+            QString branchName;
+            QString branchOutcome;
+            if (branch.parent) {
+                branchName = branch.forkStep ? tr("#%1 after step %2").arg(branchId).arg(branch.forkStep->value)
+                                             : tr("#%1 from the start").arg(branchId);
+                if (!edit.isEmpty())
+                    branchName += QStringLiteral(": ") + edit;
+                branchOutcome = QString::fromStdString(index->branchOutcome(branchId));
+                if (branchOutcome.isEmpty())
+                    branchOutcome = tr("recording");
+            } else {
+                branchName = tr("#%1 as recorded").arg(branchId);
+                if (!edit.isEmpty() && edit != QLatin1String("recorded")) // the writer's default
+                    branchName += QStringLiteral(": ") + edit;
+            }
+            QList<QStandardItem *> branchRow = rowItems(branchName, byBranch[branchId], branchOutcome);
             tag(branchRow[0], Level::Branch, branchId, runId, branchId);
+            branchRow[0]->setData(branch.parent ? int32_t(branch.parent->value) : 0, ParentBranchRole);
+            branchRow[0]->setToolTip(edit);
             for (const formats::ThreadInfo &thread : summary.threads) {
                 if (thread.branch != branch.id)
                     continue;
@@ -118,7 +132,11 @@ void NavigatorModel::rebuild()
                 tag(threadRow[0], Level::Thread, threadId, runId, branchId);
                 branchRow[0]->appendRow(threadRow);
             }
-            runRow[0]->appendRow(branchRow);
+            // Branches come in id order and a fork is made after its parent, so the parent's
+            // item is there already; one whose parent is missing goes under the run.
+            auto parentItem = branch.parent ? branchItems.find(int32_t(branch.parent->value)) : branchItems.end();
+            (parentItem != branchItems.end() ? parentItem->second : runRow[0])->appendRow(branchRow);
+            branchItems[branchId] = branchRow[0];
         }
         appendRow(runRow);
     }

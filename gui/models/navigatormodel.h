@@ -1,5 +1,6 @@
-// The tape's runs, their branches and the branches' threads as a tree, each with its
-// duration, steps, tokens, cost and outcome, computed in one pass over the index when it
+// The tape's runs, their branch trees (each fork under the branch it was forked from, with
+// its fork point and edit) and the branches' threads, each with its duration, steps,
+// tokens, cost and outcome, computed in one pass over the index when it
 // changes. A few items per thread, so a QStandardItemModel is the right size. GUI thread.
 #pragma once
 
@@ -18,6 +19,7 @@ public:
     static constexpr int IdRole = Qt::UserRole + 2;     // the run, branch or thread id
     static constexpr int RunRole = Qt::UserRole + 3;    // the run it belongs to
     static constexpr int BranchRole = Qt::UserRole + 4; // the branch (0 for a run)
+    static constexpr int ParentBranchRole = Qt::UserRole + 5; // branches: the one forked from, 0 for an original
 
     explicit NavigatorModel(ViewState *state, QObject *parent = nullptr);
 

@@ -18,6 +18,26 @@ const T *findById(const std::vector<T> &items, int32_t id)
     return it != items.end() && it->id.value == id ? &*it : nullptr;
 }
 
+// The "branch outcome" annotations `tapedeck fork` appends when a branch ends: one step
+// per forked branch, so reading their payloads costs nothing next to the rows.
+std::map<int32_t, std::string> branchOutcomes(const formats::TapeReader &reader, const std::vector<StepRow> &rows,
+                                              const std::vector<std::string> &names)
+{
+    std::map<int32_t, std::string> out;
+    auto name = std::find(names.begin(), names.end(), "branch outcome");
+    if (name == names.end())
+        return out;
+    const int32_t id = int32_t(name - names.begin());
+    for (const StepRow &r : rows) {
+        if (r.kind != formats::StepKind::Annotation || r.name != id)
+            continue;
+        auto step = reader.step(r.index, formats::TapeReader::Detail::WithoutMessages);
+        if (step && step->payload.is_object())
+            out[r.branch] = step->payload.value("branch_outcome", "");
+    }
+    return out;
+}
+
 } // namespace
 
 formats::Result<std::shared_ptr<const TapeIndex>> TapeIndex::load(
@@ -85,14 +105,17 @@ formats::Result<std::shared_ptr<const TapeIndex>> TapeIndex::load(
     if (!damage && int64_t(rows.size()) < written)
         damage = reader.path() + ": the tape lists " + std::to_string(written) + " steps but only " +
                  std::to_string(rows.size()) + " could be read";
-    return std::shared_ptr<const TapeIndex>(std::make_shared<TapeIndex>(
-        reader.path(), std::move(*summary), std::move(rows), std::move(names), std::move(damage)));
+    std::map<int32_t, std::string> outcomes = branchOutcomes(reader, rows, names);
+    return std::shared_ptr<const TapeIndex>(std::make_shared<TapeIndex>(reader.path(), std::move(*summary),
+                                                                        std::move(rows), std::move(names),
+                                                                        std::move(damage), std::move(outcomes)));
 }
 
 TapeIndex::TapeIndex(std::string path, formats::TapeSummary summary, std::vector<StepRow> rows,
-                     std::vector<std::string> names, std::optional<std::string> damage)
+                     std::vector<std::string> names, std::optional<std::string> damage,
+                     std::map<int32_t, std::string> branchOutcomes)
     : m_path(std::move(path)), m_summary(std::move(summary)), m_rows(std::move(rows)),
-      m_names(std::move(names)), m_damage(std::move(damage))
+      m_names(std::move(names)), m_damage(std::move(damage)), m_branchOutcomes(std::move(branchOutcomes))
 {
     for (size_t i = 0; i < m_names.size(); ++i)
         m_nameIds.emplace(m_names[i], int32_t(i));
@@ -165,6 +188,12 @@ int64_t TapeIndex::previousModelCallInThread(int64_t r) const
             return i;
     }
     return -1;
+}
+
+std::string TapeIndex::branchOutcome(int32_t branch) const
+{
+    auto it = m_branchOutcomes.find(branch);
+    return it == m_branchOutcomes.end() ? std::string() : it->second;
 }
 
 } // namespace tapedeck::gui

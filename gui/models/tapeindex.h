@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cmath>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -57,7 +58,8 @@ public:
     // Builds an index from rows already at hand (tests, and the loader's first stage:
     // a summary with no rows yet).
     TapeIndex(std::string path, formats::TapeSummary summary, std::vector<StepRow> rows,
-              std::vector<std::string> names, std::optional<std::string> damage = {});
+              std::vector<std::string> names, std::optional<std::string> damage = {},
+              std::map<int32_t, std::string> branchOutcomes = {});
 
     const std::string &path() const { return m_path; }
     const formats::TapeSummary &summary() const { return m_summary; }
@@ -89,6 +91,10 @@ public:
     int64_t firstUs() const { return m_firstUs; }
     int64_t lastUs() const { return m_lastUs; }
 
+    // How a forked branch ended, as `tapedeck fork` wrote it ("exit 0", "interrupted"); ""
+    // for a branch still recording, or one that is a run's original (RunInfo::outcome).
+    std::string branchOutcome(int32_t branch) const;
+
     // Why the rows stop early, when they do ("step 1234: ..."); empty for a sound tape.
     const std::optional<std::string> &damage() const { return m_damage; }
 
@@ -99,6 +105,7 @@ private:
     std::vector<std::string> m_names;
     std::unordered_map<std::string, int32_t> m_nameIds;
     std::optional<std::string> m_damage;
+    std::map<int32_t, std::string> m_branchOutcomes;
     int64_t m_firstUs = 0;
     int64_t m_lastUs = 0;
 };

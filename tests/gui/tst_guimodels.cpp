@@ -175,12 +175,20 @@ private Q_SLOTS:
         const QModelIndex run = model.index(0, 0);
         QCOMPARE(model.data(run, NavigatorModel::LevelRole).toInt(), int(NavigatorModel::Level::Run));
         QCOMPARE(model.data(model.index(0, NavigatorModel::Steps)).toString(), QString::number(index->rowCount()));
-        QCOMPARE(model.rowCount(run), 2); // the recorded branch and the fork
-        const QModelIndex fork = model.index(1, 0, run);
-        QVERIFY2(model.data(fork).toString().contains(QStringLiteral("fork at step %1").arg(m_sampleInfo.forkStep.value)),
-                 qPrintable(model.data(fork).toString()));
+        QCOMPARE(model.rowCount(run), 1); // the recorded branch; the fork hangs under it
         const QModelIndex mainBranch = model.index(0, 0, run);
-        QCOMPARE(model.rowCount(mainBranch), 2); // main thread and its sub-agent
+        QVERIFY2(model.data(mainBranch).toString().contains(QLatin1String("as recorded")),
+                 qPrintable(model.data(mainBranch).toString()));
+        QCOMPARE(model.data(mainBranch, NavigatorModel::ParentBranchRole).toInt(), 0);
+        QCOMPARE(model.rowCount(mainBranch), 3); // main thread, its sub-agent, then the fork
+        const QModelIndex fork = model.index(2, 0, mainBranch);
+        QCOMPARE(model.data(fork, NavigatorModel::LevelRole).toInt(), int(NavigatorModel::Level::Branch));
+        QVERIFY2(model.data(fork).toString().contains(QStringLiteral("after step %1").arg(m_sampleInfo.forkStep.value)),
+                 qPrintable(model.data(fork).toString()));
+        QCOMPARE(model.data(fork, NavigatorModel::ParentBranchRole).toInt(),
+                 model.data(mainBranch, NavigatorModel::IdRole).toInt());
+        // The sample's fork was written by hand, with no "branch outcome" step: still open.
+        QCOMPARE(model.data(model.index(2, NavigatorModel::Outcome, mainBranch)).toString(), QStringLiteral("recording"));
         const QModelIndex sub = model.index(1, 0, mainBranch);
         const StepFilter filter = model.filterFor(sub);
         QCOMPARE(int64_t(filter.thread), m_sampleInfo.subThread.value);

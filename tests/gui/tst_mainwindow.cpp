@@ -273,8 +273,9 @@ private Q_SLOTS:
     void showViewNames()
     {
         MainWindow window;
+        // Every view but the diff, which needs a tape with a fork to compare.
         for (const QString &name : MainWindow::viewNames())
-            QVERIFY2(window.showView(name), qPrintable(name));
+            QVERIFY2(window.showView(name) == (name != QLatin1String("diff")), qPrintable(name));
         QVERIFY(!window.showView(QStringLiteral("nonsense")));
     }
 
@@ -289,6 +290,7 @@ private Q_SLOTS:
         QTest::newRow("metrics") << QStringList{"--view", "metrics"};
         QTest::newRow("search") << QStringList{"--view", "search", "--search", "benchmark"};
         QTest::newRow("navigator") << QStringList{"--view", "navigator", "--size", "1300x850"};
+        QTest::newRow("findings") << QStringList{"--view", "findings"};
     }
 
     void screenshots()
@@ -332,6 +334,28 @@ private Q_SLOTS:
         const QString err = QString::fromUtf8(gui.readAllStandardError());
         QCOMPARE(gui.exitCode(), exitCode);
         QVERIFY2(err.contains(message), qPrintable(err));
+    }
+
+    // --view diff: the diff window, the sample's fork against the branch it came from; a
+    // tape without a fork says it has nothing to compare.
+    void screenshotOfTheDiff()
+    {
+        const QString out = m_dir.filePath(QStringLiteral("shot-diff.png"));
+        QProcess gui;
+        gui.start(QStringLiteral(TAPEDECK_GUI_BINARY),
+                  {"--screenshot", out, "--view", "diff", QString::fromStdString(m_sample)});
+        QVERIFY(gui.waitForFinished(120000));
+        QVERIFY2(gui.exitCode() == 0, gui.readAllStandardError().constData());
+        QImage image(out);
+        QVERIFY(!image.isNull());
+        QVERIFY2(busyness(image) > 0.1, qPrintable(QStringLiteral("%1 looks blank").arg(out)));
+
+        QProcess none;
+        none.start(QStringLiteral(TAPEDECK_GUI_BINARY),
+                   {"--screenshot", m_dir.filePath("none.png"), "--view", "diff", QString::fromStdString(m_tape)});
+        QVERIFY(none.waitForFinished(120000));
+        QCOMPARE(none.exitCode(), 2);
+        QVERIFY(QString::fromUtf8(none.readAllStandardError()).contains(QLatin1String("no fork")));
     }
 
     void screenshotOfAMissingOrBadFile()
