@@ -2,9 +2,11 @@
 // its validation, and real forks started from it — the reference agent's small run,
 // recorded through the real `tapedeck record` against the scripted model server, forked
 // with a user message added and continued against the scripted model, ending in a new
-// branch that the TapeWatcher saw grow; a fork cancelled while it runs, which loses nothing
+// branch that the TapeWatcher saw grow, and the same from the main window, which reads the
+// tape again until the branch is in it; a fork cancelled while it runs, which loses nothing
 // already recorded; and a fork the CLI refuses, whose error the dialog shows.
 #include "forkdialog.h"
+#include "mainwindow.h"
 #include "modelprocess.h"
 #include "tapewatcher.h"
 
@@ -17,6 +19,7 @@
 #include <QPushButton>
 #include <QRadioButton>
 #include <QSignalSpy>
+#include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -98,6 +101,7 @@ class TestForkDialog : public QObject {
 private Q_SLOTS:
     void initTestCase()
     {
+        QStandardPaths::setTestModeEnabled(true); // the window's recent files and layout
         QVERIFY(m_dir.isValid());
         const QString script = m_dir.filePath("turns.jsonl");
         QFile file(script);
@@ -222,6 +226,41 @@ private Q_SLOTS:
         const TapeState after = stateOf(tape);
         QVERIFY2(after.error.empty(), after.error.c_str());
         QCOMPARE(after.steps, before.steps);
+    }
+
+    // The whole way in the window: Go > Fork on a selected step opens the dialog with the
+    // run's recorded command; the fork runs and the window reads the tape again, keeping
+    // the selection, until the new branch is in its index.
+    void forkFromTheWindow()
+    {
+        const QString tape = tapeCopy("window.tape");
+        const TapeState before = stateOf(tape);
+        MainWindow window;
+        QSignalSpy opened(&window, &MainWindow::tapeOpened);
+        window.openTape(tape);
+        QVERIFY(opened.wait(30000));
+        window.state()->setCurrentStep(before.modelCalls[1]);
+        window.forkFromCurrentStep();
+        ForkDialog *dialog = nullptr;
+        QTRY_VERIFY_WITH_TIMEOUT((dialog = window.findChild<ForkDialog *>()) != nullptr, 10000);
+        // The recorded run's command, as the agent was started.
+        QVERIFY2(dialog->commandField()->text().contains(QLatin1String("summarise data.txt")),
+                 qPrintable(dialog->commandField()->text()));
+        dialog->process()->setProgram(QStringLiteral(TAPEDECK_CLI_BINARY));
+        // The agent goes on in a fresh workspace, as the recorded one has moved on.
+        QVERIFY(dialog->request().agentCommand.contains(QStringLiteral("--workdir")));
+        dialog->commandField()->setText(agentCommand(freshWorkspace("window-work")));
+        dialog->editChooser()->setCurrentIndex(dialog->editChooser()->findData(int(ForkRequest::Edit::AppendUser)));
+        dialog->textField()->setPlainText("Count the words as well.");
+        QSignalSpy finished(dialog, &ForkDialog::forkFinished);
+        opened.clear();
+        QTest::mouseClick(dialog->startButton(), Qt::LeftButton);
+        QVERIFY(finished.wait(120000));
+        QVERIFY2(finished.at(0).at(0).toBool(), qPrintable(dialog->log()->toPlainText()));
+        QTRY_VERIFY_WITH_TIMEOUT(opened.count() >= 1 && window.state()->index() &&
+                                     window.state()->index()->summary().branches.size() == before.branches + 1,
+                                 30000);
+        QCOMPARE(window.state()->currentStep(), before.modelCalls[1]);
     }
 
     // A step the tape does not have: the CLI's own words, in the dialog.
