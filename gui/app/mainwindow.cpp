@@ -525,8 +525,13 @@ bool MainWindow::showView(const QString &name)
         dock->show();
         dock->raise();
     };
-    if (name == QLatin1String("navigator") || name == QLatin1String("branches"))
+    if (name == QLatin1String("navigator"))
         raise(m_navigatorDock);
+    else if (name == QLatin1String("branches")) {
+        // The tree at a width that shows each fork's point, edit and outcome.
+        raise(m_navigatorDock);
+        resizeDocks({m_navigatorDock}, {std::max(width() / 3, 420)}, Qt::Horizontal);
+    }
     else if (name == QLatin1String("findings"))
         raise(m_findingsDock);
     else if (name == QLatin1String("diff"))

@@ -42,10 +42,11 @@ public:
     void openTape(const QString &path);
     QString tapePath() const { return m_path; }
 
-    // Brings a view to the front: "timeline", "table", "navigator" (or "branches"), "search",
-    // "bookmarks", "metrics", "findings", "diff" (the diff window; when it is not open, the
-    // newest fork against its parent: false for a tape without forks), or the inspector ("inspector", "conversation", "new", "response", "usage",
-    // "wire"). False for an unknown name.
+    // Brings a view to the front: "timeline", "table", "navigator", "branches" (the
+    // navigator, widened to show the branch tree), "search", "bookmarks", "metrics",
+    // "findings", "diff" (the diff window; when it is not open, the newest fork against its
+    // parent: false for a tape without forks), or the inspector ("inspector",
+    // "conversation", "new", "response", "usage", "wire"). False for an unknown name.
     bool showView(const QString &name);
     static QStringList viewNames();
 

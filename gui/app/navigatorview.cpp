@@ -6,9 +6,13 @@
 #include <QTreeView>
 #include <QVBoxLayout>
 
+#include <algorithm>
+
 namespace tapedeck::gui {
 
 using Level = NavigatorModel::Level;
+
+constexpr int kMaxNameWidth = 240;
 
 NavigatorView::NavigatorView(ViewState *state, QWidget *parent)
     : QWidget(parent), m_state(state), m_model(new NavigatorModel(state, this)), m_tree(new QTreeView(this))
@@ -28,6 +32,9 @@ NavigatorView::NavigatorView(ViewState *state, QWidget *parent)
         m_tree->expandAll();
         for (int c = 0; c < NavigatorModel::ColumnCount; ++c)
             m_tree->resizeColumnToContents(c);
+        // A fork's edit can be long: it is cut (its tooltip has it all) so the numbers and
+        // the outcome stay in view.
+        m_tree->setColumnWidth(NavigatorModel::Name, std::min(m_tree->columnWidth(NavigatorModel::Name), kMaxNameWidth));
     });
     connect(m_tree, &QTreeView::clicked, this, [this](const QModelIndex &item) {
         StepFilter filter = m_model->filterFor(item);

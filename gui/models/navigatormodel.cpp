@@ -121,7 +121,7 @@ void NavigatorModel::rebuild()
             QList<QStandardItem *> branchRow = rowItems(branchName, byBranch[branchId], branchOutcome);
             tag(branchRow[0], Level::Branch, branchId, runId, branchId);
             branchRow[0]->setData(branch.parent ? int32_t(branch.parent->value) : 0, ParentBranchRole);
-            branchRow[0]->setToolTip(edit);
+            branchRow[0]->setToolTip(branchName + (branchOutcome.isEmpty() ? QString() : QStringLiteral("\n") + branchOutcome));
             for (const formats::ThreadInfo &thread : summary.threads) {
                 if (thread.branch != branch.id)
                     continue;
