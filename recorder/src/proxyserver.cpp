@@ -338,13 +338,9 @@ void ProxyServer::Impl::handle(const httplib::Request &req, httplib::Response &r
         const size_t length = std::strtoull(lengthHeader.c_str(), nullptr, 10);
         res.set_content_provider(
             length, contentType,
-            [pass, shared, transfer](size_t, size_t, httplib::DataSink &out) {
-                if (!pass(out)) {
-                    out.done();
-                    return shared->failure.empty();
-                }
-                return true;
-            },
+            // A provider of known length has no done() to call (httplib leaves it empty):
+            // a body that ends early ends the response, cut as the upstream cut ours.
+            [pass](size_t, size_t, httplib::DataSink &out) { return pass(out); },
             release);
         return;
     }
