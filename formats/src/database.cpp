@@ -50,6 +50,7 @@ Result<std::unique_ptr<Database>> Database::open(const std::string &path, Mode m
 Database::~Database()
 {
     sqlite3_finalize(m_begin);
+    sqlite3_finalize(m_beginRead);
     sqlite3_finalize(m_commit);
     sqlite3_close_v2(m_db);
 }
@@ -105,6 +106,25 @@ Status Database::runCached(sqlite3_stmt *&stmt, const char *sql)
 Status Database::begin()
 {
     return runCached(m_begin, "BEGIN IMMEDIATE");
+}
+
+Status Database::beginRead()
+{
+    return runCached(m_beginRead, "BEGIN");
+}
+
+ReadTransaction::ReadTransaction(Database &db)
+{
+    if (sqlite3_get_autocommit(db.handle()) && db.beginRead())
+        m_db = &db;
+}
+
+ReadTransaction::~ReadTransaction()
+{
+    // Ending a transaction that wrote nothing cannot lose anything; should it fail, the
+    // rollback still releases the locks.
+    if (m_db && !m_db->commit())
+        m_db->rollback();
 }
 
 Status Database::commit()

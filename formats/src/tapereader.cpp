@@ -411,6 +411,7 @@ Result<std::vector<StepFingerprint>> TapeReader::stepFingerprints(StepIndex firs
 
 Result<Step> TapeReader::step(StepIndex index, Detail detail) const
 {
+    ReadTransaction reading(*m_impl->db);
     auto summary = stepSummary(index);
     if (!summary)
         return summary.error();
