@@ -10,6 +10,7 @@
 #include <QMouseEvent>
 #include <QPainter>
 #include <QPainterPath>
+#include <QPixmap>
 #include <QPointer>
 #include <QVBoxLayout>
 #include <QVarLengthArray>
@@ -141,6 +142,7 @@ protected:
     void mouseMoveEvent(QMouseEvent *event) override;
     void mousePressEvent(QMouseEvent *event) override;
     void leaveEvent(QEvent *event) override;
+    void changeEvent(QEvent *event) override;
 
 private:
     struct Trace {
@@ -172,7 +174,12 @@ private:
     int plotAt(const QPointF &pos) const;
     // The point of `trace` nearest to `pos` on screen, among those next to its time.
     int64_t nearestOnScreen(const Plot &plot, const Trace &trace, const QPointF &pos) const;
+    // Frame, ticks, labels and data: what stays until the data, window or size change.
     void paintPlot(QPainter &p, const Plot &plot, int id) const;
+    // The selected step's point and the points under the pointer, over paintPlot().
+    void paintMarks(QPainter &p, const Plot &plot) const;
+    // Draws every plot into m_plotsLayer if it does not hold them.
+    void ensurePlotsLayer();
     void paintTrace(QPainter &p, const Plot &plot, const Trace &trace) const;
     // `avoid`: where the pointer's time is written; tick labels there are left out.
     void paintTimeAxis(QPainter &p, const QRectF &avoid) const;
@@ -191,6 +198,10 @@ private:
     int64_t m_startUs = 0;
     int64_t m_endUs = 0;
     std::optional<QPointF> m_hover;
+    // The plots as paintPlot() last drew them: a selection or a pointer move repaints only
+    // the marks over this picture, not thousands of points and every label. relayout()
+    // drops it.
+    QPixmap m_plotsLayer;
 };
 
 MetricsCanvas::MetricsCanvas(ViewState *state, QWidget *parent) : QWidget(parent), m_state(state)
@@ -326,6 +337,7 @@ void MetricsCanvas::updateWindow()
 
 void MetricsCanvas::relayout()
 {
+    m_plotsLayer = QPixmap();
     const QFontMetricsF fm(font());
     const double titleHeight = fm.height() + 4;
     const double axisHeight = fm.height() + 8;
@@ -466,6 +478,15 @@ void MetricsCanvas::mouseMoveEvent(QMouseEvent *event)
     update();
 }
 
+void MetricsCanvas::changeEvent(QEvent *event)
+{
+    QWidget::changeEvent(event);
+    if (event->type() == QEvent::PaletteChange || event->type() == QEvent::FontChange) {
+        relayout();
+        update();
+    }
+}
+
 void MetricsCanvas::leaveEvent(QEvent *event)
 {
     QWidget::leaveEvent(event);
@@ -502,15 +523,17 @@ void MetricsCanvas::mousePressEvent(QMouseEvent *event)
 void MetricsCanvas::paintEvent(QPaintEvent *)
 {
     QPainter p(this);
-    p.fillRect(rect(), palette().base());
     if (!m_index || m_endUs <= m_startUs) {
+        p.fillRect(rect(), palette().base());
         p.setPen(palette().color(QPalette::PlaceholderText));
         p.drawText(rect(), Qt::AlignCenter,
                    m_state->index() ? tr("Computing metrics…") : tr("No tape open"));
         return;
     }
-    for (int i = 0; i < kPlotCount; ++i)
-        paintPlot(p, m_plots[size_t(i)], i);
+    ensurePlotsLayer();
+    p.drawPixmap(0, 0, m_plotsLayer);
+    for (const Plot &plot : m_plots)
+        paintMarks(p, plot);
 
     // The time under the pointer goes on the axis, and the tick labels it covers give way.
     const QRectF all(m_plots.front().area.topLeft(), m_plots.back().area.bottomRight());
@@ -547,6 +570,21 @@ void MetricsCanvas::paintEvent(QPaintEvent *)
         p.setPen(palette().color(QPalette::ToolTipText));
         p.drawText(whenBox, Qt::AlignCenter, when);
     }
+}
+
+void MetricsCanvas::ensurePlotsLayer()
+{
+    const qreal ratio = devicePixelRatioF();
+    const QSize pixels = (QSizeF(size()) * ratio).toSize();
+    if (!m_plotsLayer.isNull() && m_plotsLayer.size() == pixels)
+        return;
+    m_plotsLayer = QPixmap(pixels);
+    m_plotsLayer.setDevicePixelRatio(ratio);
+    m_plotsLayer.fill(palette().color(QPalette::Base));
+    QPainter p(&m_plotsLayer);
+    p.setFont(font());
+    for (int i = 0; i < kPlotCount; ++i)
+        paintPlot(p, m_plots[size_t(i)], i);
 }
 
 void MetricsCanvas::paintPlot(QPainter &p, const Plot &plot, int id) const
@@ -608,14 +646,6 @@ void MetricsCanvas::paintPlot(QPainter &p, const Plot &plot, int id) const
                        .arg(formatMetricValue(best.value, plot.unit))
                        .arg(m_index->row(best.row).index.value));
     }
-    const QString hover = hoverText(plot);
-    if (!hover.isEmpty()) {
-        p.setPen(text);
-        p.fillRect(QRectF(titleRect.right() - fm.horizontalAdvance(hover) - 8, titleRect.top(),
-                          fm.horizontalAdvance(hover) + 8, titleRect.height()),
-                   palette().base());
-        p.drawText(titleRect, Qt::AlignRight | Qt::AlignVCenter, hover);
-    }
 
     bool any = false;
     for (const Trace &t : plot.traces)
@@ -647,7 +677,25 @@ void MetricsCanvas::paintPlot(QPainter &p, const Plot &plot, int id) const
             p.drawPolygon(diamond, 4);
         }
     }
+    p.restore();
+}
 
+void MetricsCanvas::paintMarks(QPainter &p, const Plot &plot) const
+{
+    const QString hover = hoverText(plot);
+    if (!hover.isEmpty()) {
+        const QFontMetricsF fm(font());
+        const QRectF titleRect(plot.slot.left() + 2, plot.slot.top(), plot.slot.width() - 4,
+                               plot.area.top() - plot.slot.top());
+        p.setPen(palette().color(QPalette::Text));
+        p.fillRect(QRectF(titleRect.right() - fm.horizontalAdvance(hover) - 8, titleRect.top(),
+                          fm.horizontalAdvance(hover) + 8, titleRect.height()),
+                   palette().base());
+        p.drawText(titleRect, Qt::AlignRight | Qt::AlignVCenter, hover);
+    }
+    p.save();
+    p.setClipRect(plot.area.adjusted(-3, -3, 3, 3));
+    p.setRenderHint(QPainter::Antialiasing);
     // The selected step's point, and the points nearest the pointer.
     const int64_t selected = m_state->currentRow();
     for (const Trace &t : plot.traces) {
@@ -702,7 +750,12 @@ void MetricsCanvas::paintTrace(QPainter &p, const Plot &plot, const Trace &trace
         const int64_t after = s.upperBound(m_endUs);
         if (after < s.size())
             line << QPointF(xOf(s.point(after).timeUs), yOf(plot, s.point(after).value));
-        p.setPen(QPen(trace.color, 1.3));
+        // A cosmetic pen one pixel wide: the raster engine draws it directly, where a wider
+        // one is stroked into a polygon and filled, a hundred times slower for a line that
+        // turns back on itself in every column.
+        QPen pen(trace.color, 1);
+        pen.setCosmetic(true);
+        p.setPen(pen);
         p.setBrush(Qt::NoBrush);
         p.drawPolyline(line);
     } else if (!sparse) {
