@@ -3,13 +3,17 @@
 #include "displayformat.h"
 
 #include <QLabel>
+#include <QScrollBar>
+#include <QSettings>
 #include <QTabWidget>
 #include <QTextBrowser>
 #include <QTextDocument>
 #include <QThread>
+#include <QUrl>
 #include <QVBoxLayout>
 
 #include <optional>
+#include <utility>
 
 namespace tapedeck::gui {
 
@@ -21,6 +25,8 @@ namespace {
 // The step's load and render, then the parsing of its hidden sections.
 const char *const kStepJob = "inspector-step";
 const char *const kDocumentsJob = "inspector-documents";
+// Whether thinking is shown whole, remembered between sessions.
+const char *const kThinkingExpandedKey = "inspector/thinkingExpanded";
 
 QString tabLabel(InspectorSection section, bool modelCall)
 {
@@ -65,73 +71,94 @@ std::shared_ptr<QTextDocument> makeDocument(const QString &html, const QFont &fo
     });
 }
 
-// Runs on the job's thread: reads what the inspector shows of `step` and renders it.
-RenderedStep loadAndRender(const std::shared_ptr<const TapeIndex> &index, StepIndex step)
+// What the inspector shows of a step, as read from the tape: the step, the thread's model
+// call before it and the call a tool result answers, or the page that says why not.
+struct StepContent {
+    std::optional<formats::Step> current, previous, toolCall;
+    int64_t runStartUs = 0;
+    std::optional<RenderedStep> failure;
+    QString previousProblem; // why `previous` could not be read
+};
+
+// Runs on the job's thread.
+StepContent readStep(const std::shared_ptr<const TapeIndex> &index, StepIndex step)
 {
+    StepContent content;
     const QString file = QString::fromStdString(index->path());
     const auto failed = [&](const QString &what, const formats::Error &error) {
-        return everySection(
+        content.failure = everySection(
             step, ConversationRenderer::notice(
                       InspectorView::tr("Step %1 could not be read").arg(step.value),
                       what.arg(step.value).arg(file, QString::fromStdString(error.message)), true));
+        return content;
     };
     auto reader = formats::TapeReader::open(index->path());
     if (!reader)
         return failed(InspectorView::tr("Step %1: %2 could not be opened: %3"), reader.error());
 
     const int64_t row = index->rowOf(step);
-    int64_t runStartUs = index->firstUs();
+    content.runStartUs = index->firstUs();
     if (row >= 0) {
         if (const formats::RunInfo *run = index->run(index->row(row).run); run && run->startedUs)
-            runStartUs = run->startedUs;
+            content.runStartUs = run->startedUs;
     }
     // The thread's model call before this one, which "new in this request" compares with.
     // It is read first: the reader keeps the requests it decoded, and a request is stored
     // as a delta on the thread's one before it, so this order decodes the chain once.
-    std::optional<formats::Step> previous;
-    std::optional<formats::Error> previousError;
-    StepIndex previousStep;
     if (row >= 0 && index->row(row).kind == StepKind::ModelCall) {
         if (const int64_t before = index->previousModelCallInThread(row); before >= 0) {
-            previousStep = index->row(before).index;
+            const StepIndex previousStep = index->row(before).index;
             if (auto read = (*reader)->step(previousStep))
-                previous = std::move(*read);
+                content.previous = std::move(*read);
             else
-                previousError = read.error();
+                content.previousProblem =
+                    InspectorView::tr("The thread's previous model call, step %1 of %2, could "
+                                      "not be read: %3")
+                        .arg(previousStep.value)
+                        .arg(file, QString::fromStdString(read.error().message));
         }
     }
     auto current = (*reader)->step(step);
     if (!current)
         return failed(InspectorView::tr("Step %1 of %2: %3"), current.error());
+    content.current = std::move(*current);
     // The call a tool result answers, for the arguments it was given; not worth an error
     // page when it cannot be read, as the result itself could.
-    std::optional<formats::Step> toolCall;
-    if (current->kind == StepKind::ToolResult && current->parent) {
-        if (auto read = (*reader)->step(*current->parent))
-            toolCall = std::move(*read);
+    if (content.current->kind == StepKind::ToolResult && content.current->parent) {
+        if (auto read = (*reader)->step(*content.current->parent))
+            content.toolCall = std::move(*read);
     }
+    return content;
+}
 
-    RenderedStep out =
-        ConversationRenderer({}, runStartUs)
-            .render(*current, previous ? &*previous : nullptr, toolCall ? &*toolCall : nullptr);
-    if (previousError) {
+RenderedStep renderStep(const StepContent &content, const RenderLimits &limits)
+{
+    if (content.failure)
+        return *content.failure;
+    const auto ptr = [](const std::optional<formats::Step> &s) { return s ? &*s : nullptr; };
+    RenderedStep out = ConversationRenderer(limits, content.runStartUs)
+                           .render(*content.current, ptr(content.previous), ptr(content.toolCall));
+    if (!content.previousProblem.isEmpty()) {
         out.html[size_t(InspectorSection::NewInRequest)] = ConversationRenderer::notice(
-            InspectorView::tr("New in this request"),
-            InspectorView::tr("The thread's previous model call, step %1 of %2, could not be "
-                              "read: %3")
-                .arg(previousStep.value)
-                .arg(file, QString::fromStdString(previousError->message)),
-            true);
+            InspectorView::tr("New in this request"), content.previousProblem, true);
     }
     return out;
 }
 
+// The first document of a step is parsed from its visible section cut to this many
+// characters when the section is longer: parsing HTML into a QTextDocument costs about
+// a millisecond per 7 KB, so a long conversation's whole section would keep the step off
+// the screen for tens of milliseconds. The whole section is parsed next, in the background,
+// and takes the first one's place.
+constexpr qsizetype kFirstPaintSectionBytes = 64 * 1024;
+
 // What the step job hands back: every section's HTML, and the one that was visible when
-// the job started, parsed.
+// the job started, parsed; `partial` when that document was parsed from a shorter cut.
 struct LoadedStep {
     RenderedStep rendered;
     int section = 0;
     std::shared_ptr<QTextDocument> document;
+    bool partial = false;
 };
 
 } // namespace
@@ -146,9 +173,17 @@ InspectorView::InspectorView(ViewState *state, QWidget *parent)
     m_header->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
     m_header->setContentsMargins(4, 2, 4, 2);
 
+    m_limits.thinkingExpanded = QSettings().value(kThinkingExpandedKey, false).toBool();
     for (int i = 0; i < kInspectorSectionCount; ++i) {
         auto *browser = new QTextBrowser(m_tabs);
-        browser->setOpenExternalLinks(false);
+        // Links are followed here: a section's own anchors, and the one that folds thinking.
+        browser->setOpenLinks(false);
+        connect(browser, &QTextBrowser::anchorClicked, this, [this, browser](const QUrl &url) {
+            if (url.toString() == QLatin1String(kToggleThinkingLink))
+                setThinkingExpanded(!m_limits.thinkingExpanded);
+            else if (url.scheme().isEmpty() && url.hasFragment())
+                browser->scrollToAnchor(url.fragment());
+        });
         m_browsers[size_t(i)] = browser;
         m_tabs->addTab(browser, tabLabel(InspectorSection(i), true));
     }
@@ -215,35 +250,69 @@ void InspectorView::load(StepIndex step)
     const QFont font = m_browsers[size_t(section)]->font();
     m_jobs->start<LoadedStep>(
         QLatin1String(kStepJob),
-        [index, step, section, font] {
+        [index, step, section, font, limits = m_limits] {
+            const StepContent content = readStep(index, step);
             LoadedStep out;
-            out.rendered = loadAndRender(index, step);
+            out.rendered = renderStep(content, limits);
             out.section = section;
-            out.document = makeDocument(out.rendered.html[size_t(section)], font);
+            const QString &html = out.rendered.html[size_t(section)];
+            out.partial = html.size() > kFirstPaintSectionBytes;
+            if (out.partial) {
+                RenderLimits first = limits;
+                first.sectionBytes = kFirstPaintSectionBytes;
+                out.document = makeDocument(renderStep(content, first).html[size_t(section)], font);
+            } else {
+                out.document = makeDocument(html, font);
+            }
             return out;
         },
         [this](LoadedStep loaded) {
-            present(std::move(loaded.rendered), loaded.section, std::move(loaded.document));
+            present(std::move(loaded.rendered), loaded.section, std::move(loaded.document),
+                    loaded.partial);
         });
 }
 
-void InspectorView::present(RenderedStep rendered, int section, Document document)
+void InspectorView::present(RenderedStep rendered, int section, Document document, bool partial)
 {
     const StepIndex step = rendered.step;
     m_shown = std::move(rendered);
     m_documents = {};
     m_documents[size_t(section)] = std::move(document);
+    m_partialSection = partial ? section : -1;
     setHeader(step, false);
     fillVisibleTab();
+    if (m_keptScroll) {
+        if (QTextBrowser *browser = m_browsers[size_t(std::max(0, m_tabs->currentIndex()))])
+            browser->verticalScrollBar()->setValue(*m_keptScroll);
+        m_keptScroll.reset();
+    }
     Q_EMIT stepShown(step);
     prepareOtherDocuments();
+}
+
+bool InspectorView::thinkingExpanded() const
+{
+    return m_limits.thinkingExpanded;
+}
+
+void InspectorView::setThinkingExpanded(bool expanded)
+{
+    if (expanded == m_limits.thinkingExpanded)
+        return;
+    m_limits.thinkingExpanded = expanded;
+    QSettings().setValue(kThinkingExpandedKey, expanded);
+    if (!m_shown.step.value)
+        return;
+    // The step is rendered again; the reader is where it was, as near as the new length allows.
+    m_keptScroll = m_browsers[size_t(std::max(0, m_tabs->currentIndex()))]->verticalScrollBar()->value();
+    load(m_shown.step);
 }
 
 void InspectorView::prepareOtherDocuments()
 {
     std::array<QString, kInspectorSectionCount> wanted;
     for (int i = 0; i < kInspectorSectionCount; ++i) {
-        if (!m_documents[size_t(i)])
+        if (!m_documents[size_t(i)] || i == m_partialSection)
             wanted[size_t(i)] = m_shown.html[size_t(i)];
     }
     const QFont font = m_browsers[0]->font();
@@ -258,9 +327,17 @@ void InspectorView::prepareOtherDocuments()
             return out;
         },
         [this](Documents parsed) {
+            const int partial = std::exchange(m_partialSection, -1);
             for (size_t i = 0; i < parsed.size(); ++i) {
-                if (!m_documents[i])
+                if (parsed[i] && (!m_documents[i] || int(i) == partial))
                     m_documents[i] = std::move(parsed[i]);
+            }
+            if (partial >= 0 && partial == m_tabs->currentIndex()) {
+                // The whole section takes the place of its first part, where the reader is.
+                QScrollBar *bar = m_browsers[size_t(partial)]->verticalScrollBar();
+                const int at = bar->value();
+                fillVisibleTab();
+                bar->setValue(at);
             }
         });
 }

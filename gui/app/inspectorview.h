@@ -8,9 +8,11 @@
 // five sections and parses the visible one into a QTextDocument there; the GUI thread only
 // gives the browser that document and lays out what is on screen. A second job then parses
 // the other sections, so switching tabs is as quick (a tab shown before it is done is
-// parsed on the spot). A newer selection supersedes both jobs and their results are
-// dropped, so jumping through steps quickly shows only the last. A step that cannot be read
-// shows the error, naming the file and the step.
+// parsed on the spot). A long visible section is first shown from a shorter cut of it, and
+// the whole takes its place once the second job has parsed it. A newer selection
+// supersedes both jobs and their results are dropped, so jumping through steps quickly
+// shows only the last. A step that cannot be read shows the error, naming the file and the
+// step. Thinking blocks are folded to their first line until their link unfolds them.
 //
 // Lives on the GUI thread; owns its widgets and its job runner; the ViewState must outlive
 // it.
@@ -24,6 +26,7 @@
 
 #include <array>
 #include <memory>
+#include <optional>
 
 class QLabel;
 class QTabWidget;
@@ -44,6 +47,10 @@ public:
     QString currentHtml() const;
     // The visible tab's name, as showTab() takes it.
     QString currentTabName() const;
+    // Thinking shown whole, or folded to its first line (the default); following the link
+    // on a thinking block's title toggles it. Kept in the settings.
+    bool thinkingExpanded() const;
+    void setThinkingExpanded(bool expanded);
 
 public Q_SLOTS:
     // "conversation", "new", "response", "usage" or "wire"; any other name is ignored.
@@ -60,7 +67,7 @@ private:
 
     void resetToIndex();
     void load(formats::StepIndex step);
-    void present(RenderedStep rendered, int section, Document document);
+    void present(RenderedStep rendered, int section, Document document, bool partial);
     void prepareOtherDocuments();
     void showEverywhere(const QString &html);
     void fillVisibleTab();
@@ -71,9 +78,15 @@ private:
     QLabel *m_header;
     QTabWidget *m_tabs;
     std::array<QTextBrowser *, kInspectorSectionCount> m_browsers{};
+    RenderLimits m_limits;
+    // The scroll position to restore when the step being loaded again is shown.
+    std::optional<int> m_keptScroll;
     RenderedStep m_shown;
     // The parsed document of each section of m_shown, once there is one.
     Documents m_documents;
+    // The section whose document holds only the first part of its HTML, until the whole
+    // is parsed (-1: none).
+    int m_partialSection = -1;
     // What each browser shows, kept alive here: a browser does not own a document it is
     // given.
     Documents m_displayed;

@@ -711,17 +711,34 @@ void toolCallBlock(Html &h, const fw::ToolCall &call, const ReadRequest *request
     argumentsBlock(h, call.arguments, limit);
 }
 
-void thinkingBlock(Html &h, std::string_view thinking, qsizetype limit)
+// A thinking block, whole or folded to the start of its first line (as `limits` say). The
+// line that introduces it is a link to kToggleThinkingLink, which folds or unfolds them all.
+void thinkingBlock(Html &h, std::string_view thinking, const RenderLimits &limits)
 {
-    h << QStringLiteral("<p class=\"dim\">▸ <i>thinking</i> · %1</p>")
-             .arg(formatBytes(int64_t(thinking.size())));
-    monoBlock(h, thinking, limit, "thinking");
+    const bool whole = limits.thinkingExpanded;
+    h << QStringLiteral("<p class=\"dim\"><a href=\"%1\">%2 <i>thinking</i></a> · %3")
+             .arg(QLatin1String(kToggleThinkingLink), whole ? QStringLiteral("▾") : QStringLiteral("▸"),
+                  formatBytes(int64_t(thinking.size())));
+    if (whole) {
+        h << "</p>";
+        monoBlock(h, thinking, limits.blockBytes, "thinking");
+        return;
+    }
+    constexpr size_t kPreviewBytes = 160;
+    std::string_view line =
+        thinking.substr(std::min(thinking.size(), thinking.find_first_not_of(" \t\r\n")));
+    line = line.substr(0, line.find('\n'));
+    const std::string_view preview = cutUtf8(line, qsizetype(kPreviewBytes));
+    h << QStringLiteral(" · <i>");
+    h.text(preview);
+    h << (preview.size() < thinking.size() ? QStringLiteral("…</i></p>") : QStringLiteral("</i></p>"));
 }
 
 // One message as a card: a stripe in its role's colour, the role and number, the content.
 void messageCard(Html &h, const ShownMessage &m, size_t number, const ReadRequest &request,
-                 qsizetype limit)
+                 const RenderLimits &limits)
 {
+    const qsizetype limit = limits.blockBytes;
     const RoleLook look = roleLook(m);
     const bool last = number == request.messages.size();
     h << QStringLiteral("<table width=\"100%\" cellspacing=\"0\" cellpadding=\"5\" "
@@ -760,7 +777,7 @@ void messageCard(Html &h, const ShownMessage &m, size_t number, const ReadReques
         jsonBlock(h, *m.raw, limit);
     } else {
         if (!message.thinking.empty())
-            thinkingBlock(h, message.thinking, limit);
+            thinkingBlock(h, message.thinking, limits);
         if (message.role == fw::Role::Tool)
             monoBlock(h, message.text, limit);
         else if (!message.text.empty())
@@ -788,7 +805,7 @@ constexpr size_t kMaxCards = 300;
 // in what is left of the section, or are more than kMaxCards, the first ones (a quarter of
 // the room) and the last ones are shown with a note in between; the messages in between
 // are never rendered, so the cost stays bounded however long the conversation is.
-void messageList(Html &h, const ReadRequest &request, size_t first, qsizetype limit)
+void messageList(Html &h, const ReadRequest &request, size_t first, const RenderLimits &limits)
 {
     const std::vector<ShownMessage> &all = request.messages;
     const qsizetype room = h.remaining();
@@ -797,7 +814,7 @@ void messageList(Html &h, const ReadRequest &request, size_t first, qsizetype li
     size_t next = first;
     for (; next < all.size() && used < room / 4 && head.size() < kMaxCards / 4; ++next) {
         Html card(room);
-        messageCard(card, all[next], next + 1, request, limit);
+        messageCard(card, all[next], next + 1, request, limits);
         head.push_back(card.take("message"));
         used += head.back().size();
     }
@@ -805,7 +822,7 @@ void messageList(Html &h, const ReadRequest &request, size_t first, qsizetype li
     size_t end = all.size();
     while (end > next && used < room && head.size() + tail.size() < kMaxCards) {
         Html card(room - used);
-        messageCard(card, all[end - 1], end, request, limit);
+        messageCard(card, all[end - 1], end, request, limits);
         const QString html = card.take("message");
         if (used + html.size() > room && !tail.empty())
             break;
@@ -1214,7 +1231,7 @@ struct Renderers {
                      .arg(number(int64_t(request->messages.size())));
             if (request->messages.empty())
                 h << "<p class=\"dim\">(none)</p>";
-            messageList(h, *request, 0, limits.blockBytes);
+            messageList(h, *request, 0, limits);
             return page(h.take());
         }
         details(h, step, toolCall);
@@ -1298,7 +1315,7 @@ struct Renderers {
                                     "tab).</p>")
                          .arg(formatBytes(int64_t(request->head.system.size())));
             h << QStringLiteral("<h3>Messages (%1)</h3>").arg(request->messages.size());
-            messageList(h, *request, 0, limits.blockBytes);
+            messageList(h, *request, 0, limits);
             return page(h.take());
         }
 
@@ -1378,7 +1395,7 @@ struct Renderers {
         if (common == now.size())
             h << "<p class=\"dim\">(none: this request resends the previous conversation "
                  "unchanged)</p>";
-        messageList(h, *request, common, limits.blockBytes);
+        messageList(h, *request, common, limits);
         return page(h.take());
     }
 
@@ -1420,9 +1437,8 @@ struct Renderers {
                             QStringLiteral("<span class=\"mono\">%1</span>").arg(escaped(r.id)));
             h << "</table>";
             if (!r.thinking.empty()) {
-                h << QStringLiteral("<h3>Thinking <span class=\"dim\">· %1</span></h3>")
-                         .arg(formatBytes(int64_t(r.thinking.size())));
-                monoBlock(h, r.thinking, limits.blockBytes, "thinking");
+                h << "<h3>Thinking</h3>";
+                thinkingBlock(h, r.thinking, limits);
             }
             if (!r.text.empty()) {
                 h << "<h3>Text</h3>";

@@ -35,7 +35,13 @@ struct RenderLimits {
     qsizetype blockBytes = 64 * 1024;    // one message text, tool output, system prompt
     qsizetype bodyBytes = 256 * 1024;    // one request or response body on the wire tab
     qsizetype sectionBytes = 512 * 1024; // the HTML of one whole section, in characters
+    // Thinking shown whole, or folded to the start of its first line.
+    bool thinkingExpanded = false;
 };
+
+// The link a thinking block's title line points to: the inspector folds or unfolds every
+// thinking block when it is followed.
+inline constexpr char kToggleThinkingLink[] = "tapedeck:toggle-thinking";
 
 enum class InspectorSection { Conversation, NewInRequest, Response, Usage, Wire };
 inline constexpr int kInspectorSectionCount = 5;

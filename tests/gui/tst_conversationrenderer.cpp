@@ -12,11 +12,14 @@
 #include <QFileInfo>
 #include <QImage>
 #include <QScrollBar>
+#include <QSettings>
 #include <QSignalSpy>
+#include <QStandardPaths>
 #include <QTabWidget>
 #include <QTest>
 #include <QTextBrowser>
 #include <QTextDocument>
+#include <QUrl>
 
 #include <optional>
 
@@ -193,6 +196,7 @@ class TestConversationRenderer : public QObject {
 private Q_SLOTS:
     void initTestCase()
     {
+        QStandardPaths::setTestModeEnabled(true);
         QVERIFY(m_dir.isValid());
         m_tape = m_dir.filePath(QStringLiteral("kernel.tape")).toStdString();
         const std::string e = test::writeKernelSessionTape(m_tape);
@@ -290,6 +294,51 @@ private Q_SLOTS:
         const QString usage = renderer.usage(s);
         QVERIFY(usage.contains(QLocale(QLocale::English).toString(qlonglong(s.usage.inputTokens))));
         QVERIFY(usage.contains(QLatin1String("time to first token")));
+    }
+
+    // Thinking is folded to the start of its first line behind the link that unfolds it,
+    // and shown whole when the limits say so; in either form it is escaped.
+    void thinkingFoldsAndUnfolds()
+    {
+        const std::string thought = "  Weighing <the> options first\nthen a long second line of thought";
+        const Step s = modelCall(
+            {user("which one?"),
+             {{"role", "assistant"},
+              {"content", json::array({{{"type", "thinking"}, {"thinking", thought}},
+                                       {{"type", "text"}, {"text", "the second"}}})}},
+             user("why?")},
+            {{"model", "claude-test"}, {"max_tokens", 100}});
+        const QString link = QStringLiteral("<a href=\"%1\">").arg(QLatin1String(kToggleThinkingLink));
+
+        const QString folded = ConversationRenderer().conversation(s);
+        checkDocument(folded, RenderLimits());
+        QVERIFY(folded.contains(link + QStringLiteral("▸ <i>thinking</i></a>")));
+        QVERIFY(folded.contains(QStringLiteral("· <i>Weighing &lt;the&gt; options first…</i>")));
+        QVERIFY(!folded.contains(QLatin1String("second line of thought")));
+        QVERIFY(folded.contains(QLatin1String("the second")));
+
+        RenderLimits whole;
+        whole.thinkingExpanded = true;
+        const QString unfolded = ConversationRenderer(whole).conversation(s);
+        checkDocument(unfolded, whole);
+        QVERIFY(unfolded.contains(link + QStringLiteral("▾ <i>thinking</i></a>")));
+        QVERIFY(unfolded.contains(QLatin1String("then a long second line of thought")));
+        QVERIFY(unfolded.contains(QLatin1String("<pre class=\"thinking\">")));
+    }
+
+    // A first line cut in the middle of a character keeps the whole character out.
+    void thinkingPreviewCutsWholeCharacters()
+    {
+        std::string thought(159, 'a');
+        thought += "é and more"; // é is two bytes: bytes 160 and 161
+        const Step s = modelCall(
+            {user("q"),
+             {{"role", "assistant"},
+              {"content", json::array({{{"type", "thinking"}, {"thinking", thought}}})}}},
+            {{"model", "claude-test"}, {"max_tokens", 100}});
+        const QString folded = ConversationRenderer().conversation(s);
+        QVERIFY(folded.contains(QString(159, QLatin1Char('a')) + QStringLiteral("…")));
+        QVERIFY(!folded.contains(QLatin1String("\\x")));
     }
 
     void escapesEverything()
@@ -550,6 +599,61 @@ private Q_SLOTS:
         auto *browser = view.findChild<QTabWidget *>()->currentWidget();
         QVERIFY(qobject_cast<QTextBrowser *>(browser)->toPlainText().contains(
             QString::fromStdString(s.name)));
+    }
+
+    // The link on a thinking block's title folds or unfolds thinking: the step is shown
+    // again, and the choice is kept in the settings for the next session; a section's own
+    // anchors are not taken for it.
+    void inspectorTogglesThinking()
+    {
+        QSettings().remove(QStringLiteral("inspector/thinkingExpanded"));
+        ViewState state;
+        state.setIndex(m_index);
+        InspectorView view(&state);
+        QVERIFY(!view.thinkingExpanded());
+        QSignalSpy shown(&view, &InspectorView::stepShown);
+        const StepIndex index = findTwoNew();
+        state.setCurrentStep(index);
+        QVERIFY(shown.wait(20000));
+        auto *browser = qobject_cast<QTextBrowser *>(view.findChild<QTabWidget *>()->currentWidget());
+        QVERIFY(browser);
+        Q_EMIT browser->anchorClicked(QUrl(QStringLiteral("#messages")));
+        QVERIFY(!view.thinkingExpanded());
+        Q_EMIT browser->anchorClicked(QUrl(QLatin1String(kToggleThinkingLink)));
+        QVERIFY(view.thinkingExpanded());
+        QVERIFY(shown.wait(20000));
+        QCOMPARE(shown.count(), 2);
+        QCOMPARE(view.shownStep(), index);
+        QVERIFY(QSettings().value(QStringLiteral("inspector/thinkingExpanded")).toBool());
+        InspectorView later(&state);
+        QVERIFY(later.thinkingExpanded());
+        view.setThinkingExpanded(false);
+        QVERIFY(!QSettings().value(QStringLiteral("inspector/thinkingExpanded")).toBool());
+    }
+
+    // A conversation too long to parse at once is shown from its first part, and the whole
+    // takes its place: in the end the browser holds the whole section.
+    void inspectorShowsALongConversationWhole()
+    {
+        StepIndex longest;
+        for (int64_t r = m_index->rowCount() / 2; r < m_index->rowCount() && !longest.value; ++r) {
+            const StepRow &row = m_index->row(r);
+            if (row.kind == StepKind::ModelCall &&
+                ConversationRenderer().conversation(read(row.index)).size() > 128 * 1024)
+                longest = row.index;
+        }
+        QVERIFY(longest.value);
+        ViewState state;
+        state.setIndex(m_index);
+        InspectorView view(&state);
+        view.resize(800, 600);
+        QSignalSpy shown(&view, &InspectorView::stepShown);
+        state.setCurrentStep(longest);
+        QVERIFY(shown.wait(20000));
+        auto *browser = qobject_cast<QTextBrowser *>(view.findChild<QTabWidget *>()->currentWidget());
+        QTextDocument whole;
+        whole.setHtml(view.currentHtml());
+        QTRY_COMPARE_WITH_TIMEOUT(browser->toPlainText(), whole.toPlainText(), 20000);
     }
 
     void inspectorShowsOnlyTheLastOfFastSelections()
