@@ -12,8 +12,10 @@
 #include <QUrl>
 #include <QVBoxLayout>
 
+#include <atomic>
 #include <optional>
 #include <utility>
+#include <vector>
 
 namespace tapedeck::gui {
 
@@ -244,7 +246,7 @@ void InspectorView::load(StepIndex step)
         resetToIndex();
         return;
     }
-    m_jobs->cancel(QLatin1String(kDocumentsJob));
+    cancelDocuments();
     setHeader(step, true);
     const int section = std::max(0, m_tabs->currentIndex());
     const QFont font = m_browsers[size_t(section)]->font();
@@ -316,11 +318,21 @@ void InspectorView::prepareOtherDocuments()
             wanted[size_t(i)] = m_shown.html[size_t(i)];
     }
     const QFont font = m_browsers[0]->font();
+    // The visible section's whole document first, when it was shown from a cut.
+    std::vector<size_t> order;
+    if (m_partialSection >= 0)
+        order.push_back(size_t(m_partialSection));
+    for (size_t i = 0; i < wanted.size(); ++i) {
+        if (int(i) != m_partialSection)
+            order.push_back(i);
+    }
     m_jobs->start<Documents>(
         QLatin1String(kDocumentsJob),
-        [wanted, font] {
+        [wanted, font, order, cancelled = m_documentsCancelled] {
             Documents out;
-            for (size_t i = 0; i < out.size(); ++i) {
+            for (size_t i : order) {
+                if (*cancelled)
+                    break;
                 if (!wanted[i].isEmpty())
                     out[i] = makeDocument(wanted[i], font);
             }
@@ -342,10 +354,19 @@ void InspectorView::prepareOtherDocuments()
         });
 }
 
+void InspectorView::cancelDocuments()
+{
+    m_jobs->cancel(QLatin1String(kDocumentsJob));
+    // A superseded job stops between documents rather than parse the rest for nothing,
+    // on a core the next step's load wants.
+    *m_documentsCancelled = true;
+    m_documentsCancelled = std::make_shared<std::atomic<bool>>(false);
+}
+
 void InspectorView::showEverywhere(const QString &html)
 {
     m_jobs->cancel(QLatin1String(kStepJob));
-    m_jobs->cancel(QLatin1String(kDocumentsJob));
+    cancelDocuments();
     m_shown = everySection(StepIndex(), html);
     m_documents = {};
     fillVisibleTab();

@@ -25,6 +25,7 @@
 #include <QWidget>
 
 #include <array>
+#include <atomic>
 #include <memory>
 #include <optional>
 
@@ -69,6 +70,7 @@ private:
     void load(formats::StepIndex step);
     void present(RenderedStep rendered, int section, Document document, bool partial);
     void prepareOtherDocuments();
+    void cancelDocuments();
     void showEverywhere(const QString &html);
     void fillVisibleTab();
     void setHeader(formats::StepIndex step, bool loading);
@@ -87,6 +89,8 @@ private:
     // The section whose document holds only the first part of its HTML, until the whole
     // is parsed (-1: none).
     int m_partialSection = -1;
+    // Set when the running documents job is superseded; each job has its own.
+    std::shared_ptr<std::atomic<bool>> m_documentsCancelled = std::make_shared<std::atomic<bool>>(false);
     // What each browser shows, kept alive here: a browser does not own a document it is
     // given.
     Documents m_displayed;
