@@ -4,70 +4,86 @@
 
 namespace tapedeck::formats {
 
-static void feed(XXH3_state_t *state, const nlohmann::json &v)
+namespace {
+
+template <typename T>
+void appendRaw(std::string &out, const T &v)
 {
-    const char tag = char(v.type());
-    XXH3_128bits_update(state, &tag, 1);
+    out.append(reinterpret_cast<const char *>(&v), sizeof v);
+}
+
+// Appends a self-delimiting encoding of `v` to `out` (each value's type, each string's and
+// container's length ahead of it), so that different trees never encode alike. Hashing
+// the encoding once costs a fraction of feeding a streaming hash its many small pieces.
+// False when `v` nests deeper than `depthLeft` levels.
+bool encode(std::string &out, const nlohmann::json &v, size_t depthLeft)
+{
+    out.push_back(char(v.type()));
     switch (v.type()) {
     case nlohmann::json::value_t::object:
+        if (depthLeft == 0)
+            return false;
+        appendRaw(out, uint64_t(v.size()));
         for (auto it = v.begin(); it != v.end(); ++it) {
             const std::string &key = it.key();
-            uint64_t n = key.size();
-            XXH3_128bits_update(state, &n, sizeof n);
-            XXH3_128bits_update(state, key.data(), key.size());
-            feed(state, it.value());
+            appendRaw(out, uint64_t(key.size()));
+            out.append(key);
+            if (!encode(out, it.value(), depthLeft - 1))
+                return false;
         }
         break;
-    case nlohmann::json::value_t::array: {
-        uint64_t n = v.size();
-        XXH3_128bits_update(state, &n, sizeof n);
-        for (const auto &e : v)
-            feed(state, e);
+    case nlohmann::json::value_t::array:
+        if (depthLeft == 0)
+            return false;
+        appendRaw(out, uint64_t(v.size()));
+        for (const auto &e : v) {
+            if (!encode(out, e, depthLeft - 1))
+                return false;
+        }
         break;
-    }
     case nlohmann::json::value_t::string: {
-        const auto &s = v.get_ref<const std::string &>();
-        uint64_t n = s.size();
-        XXH3_128bits_update(state, &n, sizeof n);
-        XXH3_128bits_update(state, s.data(), s.size());
+        const auto &str = v.get_ref<const std::string &>();
+        appendRaw(out, uint64_t(str.size()));
+        out.append(str);
         break;
     }
-    case nlohmann::json::value_t::boolean: {
-        char b = v.get<bool>();
-        XXH3_128bits_update(state, &b, 1);
+    case nlohmann::json::value_t::boolean:
+        out.push_back(char(v.get<bool>()));
+        break;
+    case nlohmann::json::value_t::number_integer:
+        appendRaw(out, v.get<int64_t>());
+        break;
+    case nlohmann::json::value_t::number_unsigned:
+        appendRaw(out, v.get<uint64_t>());
+        break;
+    case nlohmann::json::value_t::number_float:
+        appendRaw(out, v.get<double>());
+        break;
+    case nlohmann::json::value_t::binary: {
+        const auto &b = v.get_binary();
+        appendRaw(out, uint64_t(b.size()));
+        out.append(reinterpret_cast<const char *>(b.data()), b.size());
         break;
     }
-    case nlohmann::json::value_t::number_integer: {
-        int64_t i = v.get<int64_t>();
-        XXH3_128bits_update(state, &i, sizeof i);
-        break;
-    }
-    case nlohmann::json::value_t::number_unsigned: {
-        uint64_t u = v.get<uint64_t>();
-        XXH3_128bits_update(state, &u, sizeof u);
-        break;
-    }
-    case nlohmann::json::value_t::number_float: {
-        double d = v.get<double>();
-        XXH3_128bits_update(state, &d, sizeof d);
-        break;
-    }
-    case nlohmann::json::value_t::binary:
-        XXH3_128bits_update(state, v.get_binary().data(), v.get_binary().size());
-        break;
     case nlohmann::json::value_t::null:
     case nlohmann::json::value_t::discarded:
         break;
     }
+    return true;
 }
 
-JsonHash jsonTreeHash(const nlohmann::json &value)
+} // namespace
+
+std::optional<JsonHash> jsonTreeHash(const nlohmann::json &value)
 {
-    XXH3_state_t *state = XXH3_createState();
-    XXH3_128bits_reset(state);
-    feed(state, value);
-    XXH128_hash_t h = XXH3_128bits_digest(state);
-    XXH3_freeState(state);
+    // The buffer is kept between calls: a writer hashes every message of every request.
+    thread_local std::string encoded;
+    encoded.clear();
+    if (!encode(encoded, value, kMaxJsonDepth))
+        return std::nullopt;
+    const XXH128_hash_t h = XXH3_128bits(encoded.data(), encoded.size());
+    if (encoded.capacity() > (16u << 20))
+        std::string().swap(encoded); // not kept after one huge message
     return JsonHash{h.low64, h.high64};
 }
 

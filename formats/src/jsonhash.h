@@ -20,11 +20,12 @@ struct JsonHashHasher {
     size_t operator()(const JsonHash &h) const { return size_t(h.low); }
 };
 
-JsonHash jsonTreeHash(const nlohmann::json &value);
-
 // Deeper nesting than this is refused on the way in: the walks over JSON (hashing,
 // serialising, extracting text) recurse, and a hostile document must not overflow the stack.
 inline constexpr size_t kMaxJsonDepth = 256;
+
+// Nothing when `value` nests deeper than kMaxJsonDepth.
+std::optional<JsonHash> jsonTreeHash(const nlohmann::json &value);
 
 // Whether `value` nests arrays and objects deeper than `limit` (walks without recursion).
 bool jsonNestsDeeperThan(const nlohmann::json &value, size_t limit);

@@ -404,11 +404,12 @@ Result<RequestMessages> TapeWriter::Impl::putMessages(const Step &step, ThreadSt
         refs.push_back(BlobRef{large.request, step.wire->requestBody});
     for (size_t i = 0; i < step.requestMessages.size(); ++i) {
         const nlohmann::json &m = step.requestMessages[i];
-        if (jsonNestsDeeperThan(m, kMaxJsonDepth))
+        const std::optional<JsonHash> hash = jsonTreeHash(m);
+        if (!hash)
             return invalid(db->path(), "step " + std::to_string(index.value) + ": request message " +
                                            std::to_string(i) + " nests deeper than " +
                                            std::to_string(kMaxJsonDepth) + " levels");
-        JsonHash h = jsonTreeHash(m);
+        const JsonHash h = *hash;
         auto it = messageIds.find(h);
         if (it == messageIds.end()) {
             std::string problem;
