@@ -303,11 +303,14 @@ void InspectorView::setThinkingExpanded(bool expanded)
         return;
     m_limits.thinkingExpanded = expanded;
     QSettings().setValue(kThinkingExpandedKey, expanded);
-    if (!m_shown.step.value)
+    const StepIndex step = m_state->currentStep();
+    if (!step.value)
         return;
-    // The step is rendered again; the reader is where it was, as near as the new length allows.
-    m_keptScroll = m_browsers[size_t(std::max(0, m_tabs->currentIndex()))]->verticalScrollBar()->value();
-    load(m_shown.step);
+    // The step is rendered again; the reader stays where they were, as near as the new
+    // length allows, when it is the step on screen.
+    if (step == m_shown.step)
+        m_keptScroll = m_browsers[size_t(std::max(0, m_tabs->currentIndex()))]->verticalScrollBar()->value();
+    load(step);
 }
 
 void InspectorView::prepareOtherDocuments()
