@@ -9,6 +9,7 @@
 #include "totals.h"
 
 #include <filesystem>
+#include <unordered_map>
 #include <set>
 
 namespace tapedeck::formats {
@@ -78,6 +79,9 @@ struct TapeReader::Impl {
         return bytes;
     }
     Result<nlohmann::json> jsonBlob(StepIndex step, int64_t id, const char *what);
+    // The request messages of the last model call step() read, parsed, by blob id: at
+    // most one request's worth.
+    std::unordered_map<int64_t, nlohmann::json> lastMessages;
 };
 
 Result<nlohmann::json> TapeReader::Impl::jsonBlob(StepIndex step, int64_t id, const char *what)
@@ -454,12 +458,26 @@ Result<Step> TapeReader::step(StepIndex index, Detail detail) const
         if (!ids)
             return corruptStep(path(), index, "its message list is damaged");
         s.requestMessages.reserve(ids->size());
+        // A request resends the messages of the one before it: those the last model call
+        // read had are copied as parsed rather than decoded and parsed again.
+        std::unordered_map<int64_t, nlohmann::json> parsed;
         for (int64_t id : *ids) {
+            const nlohmann::json *known = nullptr;
+            if (auto it = parsed.find(id); it != parsed.end())
+                known = &it->second;
+            else if (auto last = m_impl->lastMessages.find(id); last != m_impl->lastMessages.end())
+                known = &parsed.emplace(id, std::move(last->second)).first->second;
+            if (known) {
+                s.requestMessages.push_back(*known);
+                continue;
+            }
             auto m = m_impl->jsonBlob(index, id, "a request message");
             if (!m)
                 return m.error();
             s.requestMessages.push_back(std::move(*m));
+            parsed.emplace(id, s.requestMessages.back());
         }
+        m_impl->lastMessages = std::move(parsed);
     }
     if (params) {
         auto p = m_impl->jsonBlob(index, params, "the request parameters");

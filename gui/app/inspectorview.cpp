@@ -147,6 +147,31 @@ RenderedStep renderStep(const StepContent &content, const RenderLimits &limits)
     return out;
 }
 
+// One section of the step, as renderStep() renders it among the others.
+QString renderSection(const StepContent &content, const RenderLimits &limits, InspectorSection section)
+{
+    if (content.failure)
+        return content.failure->section(section);
+    const ConversationRenderer renderer(limits, content.runStartUs);
+    const formats::Step &step = *content.current;
+    switch (section) {
+    case InspectorSection::Conversation:
+        return renderer.conversation(step, content.toolCall ? &*content.toolCall : nullptr);
+    case InspectorSection::NewInRequest:
+        if (!content.previousProblem.isEmpty())
+            return ConversationRenderer::notice(InspectorView::tr("New in this request"),
+                                                content.previousProblem, true);
+        return renderer.newInRequest(step, content.previous ? &*content.previous : nullptr);
+    case InspectorSection::Response:
+        return renderer.response(step);
+    case InspectorSection::Usage:
+        return renderer.usage(step);
+    case InspectorSection::Wire:
+        return renderer.wire(step);
+    }
+    return {};
+}
+
 // The first document of a step is parsed from its visible section cut to this many
 // characters when the section is longer: parsing HTML into a QTextDocument costs about
 // a millisecond per 7 KB, so a long conversation's whole section would keep the step off
@@ -262,7 +287,7 @@ void InspectorView::load(StepIndex step)
             if (out.partial) {
                 RenderLimits first = limits;
                 first.sectionBytes = kFirstPaintSectionBytes;
-                out.document = makeDocument(renderStep(content, first).html[size_t(section)], font);
+                out.document = makeDocument(renderSection(content, first, InspectorSection(section)), font);
             } else {
                 out.document = makeDocument(html, font);
             }
