@@ -133,20 +133,6 @@ StepContent readStep(const std::shared_ptr<const TapeIndex> &index, StepIndex st
     return content;
 }
 
-RenderedStep renderStep(const StepContent &content, const RenderLimits &limits)
-{
-    if (content.failure)
-        return *content.failure;
-    const auto ptr = [](const std::optional<formats::Step> &s) { return s ? &*s : nullptr; };
-    RenderedStep out = ConversationRenderer(limits, content.runStartUs)
-                           .render(*content.current, ptr(content.previous), ptr(content.toolCall));
-    if (!content.previousProblem.isEmpty()) {
-        out.html[size_t(InspectorSection::NewInRequest)] = ConversationRenderer::notice(
-            InspectorView::tr("New in this request"), content.previousProblem, true);
-    }
-    return out;
-}
-
 // One section of the step, as renderStep() renders it among the others.
 QString renderSection(const StepContent &content, const RenderLimits &limits, InspectorSection section)
 {
@@ -170,6 +156,21 @@ QString renderSection(const StepContent &content, const RenderLimits &limits, In
         return renderer.wire(step);
     }
     return {};
+}
+
+// Every section of the step: the first three share one reading of its request.
+RenderedStep renderStep(const StepContent &content, const RenderLimits &limits)
+{
+    if (content.failure)
+        return *content.failure;
+    const auto ptr = [](const std::optional<formats::Step> &s) { return s ? &*s : nullptr; };
+    RenderedStep out = ConversationRenderer(limits, content.runStartUs)
+                           .render(*content.current, ptr(content.previous), ptr(content.toolCall));
+    if (!content.previousProblem.isEmpty()) {
+        out.html[size_t(InspectorSection::NewInRequest)] =
+            renderSection(content, limits, InspectorSection::NewInRequest);
+    }
+    return out;
 }
 
 // The first document of a step is parsed from its visible section cut to this many
@@ -309,12 +310,16 @@ void InspectorView::present(RenderedStep rendered, int section, Document documen
     setHeader(step, false);
     fillVisibleTab();
     if (m_keptScroll) {
-        if (QTextBrowser *browser = m_browsers[size_t(std::max(0, m_tabs->currentIndex()))])
-            browser->verticalScrollBar()->setValue(*m_keptScroll);
+        visibleBrowser()->verticalScrollBar()->setValue(*m_keptScroll);
         m_keptScroll.reset();
     }
     Q_EMIT stepShown(step);
     prepareOtherDocuments();
+}
+
+QTextBrowser *InspectorView::visibleBrowser() const
+{
+    return m_browsers[size_t(std::max(0, m_tabs->currentIndex()))];
 }
 
 bool InspectorView::thinkingExpanded() const
@@ -334,7 +339,7 @@ void InspectorView::setThinkingExpanded(bool expanded)
     // The step is rendered again; the reader stays where they were, as near as the new
     // length allows, when it is the step on screen.
     if (step == m_shown.step)
-        m_keptScroll = m_browsers[size_t(std::max(0, m_tabs->currentIndex()))]->verticalScrollBar()->value();
+        m_keptScroll = visibleBrowser()->verticalScrollBar()->value();
     load(step);
 }
 
@@ -374,7 +379,7 @@ void InspectorView::prepareOtherDocuments()
             }
             if (partial >= 0 && partial == m_tabs->currentIndex()) {
                 // The whole section takes the place of its first part, where the reader is.
-                QScrollBar *bar = m_browsers[size_t(partial)]->verticalScrollBar();
+                QScrollBar *bar = visibleBrowser()->verticalScrollBar();
                 const int at = bar->value();
                 fillVisibleTab();
                 bar->setValue(at);

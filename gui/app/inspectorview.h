@@ -71,6 +71,7 @@ private:
     void present(RenderedStep rendered, int section, Document document, bool partial);
     void prepareOtherDocuments();
     void cancelDocuments();
+    QTextBrowser *visibleBrowser() const;
     void showEverywhere(const QString &html);
     void fillVisibleTab();
     void setHeader(formats::StepIndex step, bool loading);
