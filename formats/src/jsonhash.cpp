@@ -2,6 +2,8 @@
 
 #include <xxhash.h>
 
+#include <bit>
+
 namespace tapedeck::formats {
 
 namespace {
@@ -85,6 +87,55 @@ std::optional<JsonHash> jsonTreeHash(const nlohmann::json &value)
     if (encoded.capacity() > (16u << 20))
         std::string().swap(encoded); // not kept after one huge message
     return JsonHash{h.low64, h.high64};
+}
+
+bool jsonIdentical(const nlohmann::json &a, const nlohmann::json &b)
+{
+    using value_t = nlohmann::json::value_t;
+    if (a.type() != b.type())
+        return false;
+    switch (a.type()) {
+    case value_t::object: {
+        const auto &x = a.get_ref<const nlohmann::json::object_t &>();
+        const auto &y = b.get_ref<const nlohmann::json::object_t &>();
+        if (x.size() != y.size())
+            return false;
+        // Both maps are sorted by key: equal maps pair up in order.
+        for (auto i = x.begin(), j = y.begin(); i != x.end(); ++i, ++j) {
+            if (i->first != j->first || !jsonIdentical(i->second, j->second))
+                return false;
+        }
+        return true;
+    }
+    case value_t::array: {
+        const auto &x = a.get_ref<const nlohmann::json::array_t &>();
+        const auto &y = b.get_ref<const nlohmann::json::array_t &>();
+        if (x.size() != y.size())
+            return false;
+        for (size_t i = 0; i < x.size(); ++i) {
+            if (!jsonIdentical(x[i], y[i]))
+                return false;
+        }
+        return true;
+    }
+    case value_t::string:
+        return a.get_ref<const std::string &>() == b.get_ref<const std::string &>();
+    case value_t::boolean:
+        return a.get<bool>() == b.get<bool>();
+    case value_t::number_integer:
+        return a.get<int64_t>() == b.get<int64_t>();
+    case value_t::number_unsigned:
+        return a.get<uint64_t>() == b.get<uint64_t>();
+    case value_t::number_float:
+        // Bit for bit, as the hash sees them: 0.0 and -0.0 differ, a NaN equals itself.
+        return std::bit_cast<uint64_t>(a.get<double>()) == std::bit_cast<uint64_t>(b.get<double>());
+    case value_t::binary:
+        return a.get_binary() == b.get_binary();
+    case value_t::null:
+    case value_t::discarded:
+        return true;
+    }
+    return false;
 }
 
 bool jsonNestsDeeperThan(const nlohmann::json &value, size_t limit)

@@ -27,6 +27,12 @@ inline constexpr size_t kMaxJsonDepth = 256;
 // Nothing when `value` nests deeper than kMaxJsonDepth.
 std::optional<JsonHash> jsonTreeHash(const nlohmann::json &value);
 
+// Whether `a` and `b` are the same tree in every detail the hash and the serialised text
+// see: unlike nlohmann's operator==, 1 and 1.0 differ, as do the bits of two doubles.
+// A walk that stops at the first difference: how a writer finds that a request sends the
+// parameters of the one before. Recurses no deeper than the shallower tree.
+bool jsonIdentical(const nlohmann::json &a, const nlohmann::json &b);
+
 // Whether `value` nests arrays and objects deeper than `limit` (walks without recursion).
 bool jsonNestsDeeperThan(const nlohmann::json &value, size_t limit);
 

@@ -602,7 +602,7 @@ Result<StepIndex> TapeWriter::Impl::appendOne(const Step &step)
     }
     BlobRef params;
     if (!step.requestParams.is_null()) {
-        if (!ts.lastParamsId.value || step.requestParams != ts.lastParams) {
+        if (!ts.lastParamsId.value || !jsonIdentical(step.requestParams, ts.lastParams)) {
             std::string bytes;
             auto p = putJson(step.requestParams, index, TextField::Payload, false, bytes);
             if (!p)

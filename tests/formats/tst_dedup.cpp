@@ -237,6 +237,56 @@ private Q_SLOTS:
         QCOMPARE(summary->messageReferences, int64_t(20));
     }
 
+    // Messages and parameters that differ from the previous request's only where JSON's
+    // loose equality does not look (1 against 1.0, 0.0 against -0.0, an earlier message
+    // edited while the later ones stay) are stored apart, and each request reads back as
+    // it was sent.
+    void nearlyIdenticalRequestsStayApart()
+    {
+        const std::string file = path("nearly.tape");
+        const json system = {{"role", "system"}, {"content", prose(11, 200)}};
+        const json user = {{"role", "user"}, {"content", "run the benchmark"}};
+        auto withNumber = [](json n) { return json{{"role", "tool"}, {"content", "score"}, {"n", n}}; };
+        const std::vector<std::vector<json>> requests = {
+            {system, user, withNumber(1)},
+            {system, user, withNumber(1.0)},
+            {system, user, withNumber(-0.0)},
+            {system, user, withNumber(0.0)},
+            {system, {{"role", "user"}, {"content", "run the benchmark again"}}, withNumber(0.0)},
+            {system, user, withNumber(1), {{"role", "user"}, {"content", "and now?"}}},
+        };
+        const std::vector<json> params = {{{"temperature", 1}}, {{"temperature", 1.0}},
+                                          {{"temperature", 1.0}}, {{"temperature", 1}},
+                                          {{"temperature", 1}}, {{"temperature", 1}}};
+        {
+            auto writer = TapeWriter::create(file);
+            QVERIFY(writer);
+            auto sc = beginScaffold(**writer);
+            QVERIFY(sc);
+            for (size_t i = 0; i < requests.size(); ++i) {
+                Step s;
+                s.kind = StepKind::ModelCall;
+                s.thread = sc->thread;
+                s.requestMessages = requests[i];
+                s.requestParams = params[i];
+                auto r = (*writer)->append(s);
+                QVERIFY2(r, r ? "" : r.error().message.c_str());
+            }
+        }
+        auto reader = TapeReader::open(file);
+        QVERIFY(reader);
+        for (size_t i = 0; i < requests.size(); ++i) {
+            auto s = (*reader)->step(StepIndex{int64_t(i) + 1});
+            QVERIFY2(s, s ? "" : s.error().message.c_str());
+            QCOMPARE(s->requestMessages.size(), requests[i].size());
+            for (size_t j = 0; j < requests[i].size(); ++j)
+                QCOMPARE(QString::fromStdString(s->requestMessages[j].dump()),
+                         QString::fromStdString(requests[i][j].dump()));
+            QCOMPARE(QString::fromStdString(s->requestParams.dump()),
+                     QString::fromStdString(params[i].dump()));
+        }
+    }
+
     // A writer that reopens a tape recognises what the file already holds.
     void dedupSurvivesReopening()
     {
