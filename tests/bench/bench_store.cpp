@@ -4,11 +4,13 @@
 //   - append throughput: with the generator (the sample written through the writer), and
 //     writer only (the written tape's steps read back and appended to a new tape, only the
 //     append calls timed), one commit per step and in batches of kBatch steps,
-//   - time to open a tape and read its summary, and to fetch a random step,
+//   - time to open a tape and read its summary, and to fetch a random step (p50, p90, max:
+//     model calls, a third of the steps, are the slow end),
 //   - peak memory (RSS) of each phase, each measured in its own child process.
 // Not a timed test: it prints what it measured and checks nothing.
 //
 //   tapedeck-bench-store [--dir DIR] [--only session,1k,10k,100k,1M] [--raw-limit-mb N]
+//                        [--reads-only]   (open and fetch only, on the tapes left in DIR)
 #include "tapedeck/formats/tape.h"
 #include "tapedeck/samples/kernelsession.h"
 
@@ -42,6 +44,8 @@ struct PhaseResult {
     bool ok = false;
     double seconds = 0;
     double perOpMicros = 0;
+    double p90Micros = 0; // fetch: the 90th percentile, where model calls are
+    double maxMicros = 0;
     int64_t steps = 0;
     int64_t rawLogBytes = 0;
     long peakRssKb = 0;
@@ -217,9 +221,23 @@ PhaseResult openPhase(const std::string &tape)
     return r;
 }
 
+// Reads the file through once, so that the fetches after measure the store, not the
+// disk: a tape just written beside others may have left the page cache.
+void readThrough(const std::string &path)
+{
+    std::FILE *f = std::fopen(path.c_str(), "rb");
+    if (!f)
+        return;
+    std::vector<char> buffer(size_t(1) << 20);
+    while (std::fread(buffer.data(), 1, buffer.size(), f) == buffer.size()) {
+    }
+    std::fclose(f);
+}
+
 PhaseResult fetchPhase(const std::string &tape)
 {
     PhaseResult r;
+    readThrough(tape);
     auto reader = formats::TapeReader::open(tape);
     if (!reader) {
         std::snprintf(r.error, sizeof r.error, "%s", reader.error().message.c_str());
@@ -241,6 +259,8 @@ PhaseResult fetchPhase(const std::string &tape)
     }
     std::sort(times.begin(), times.end());
     r.perOpMicros = times[times.size() / 2];
+    r.p90Micros = times[times.size() * 9 / 10];
+    r.maxMicros = times.back();
     r.steps = n;
     r.ok = true;
     return r;
@@ -253,6 +273,7 @@ int main(int argc, char **argv)
     std::string dir = std::filesystem::temp_directory_path() / "tapedeck-bench";
     std::string only;
     int64_t rawLimitMb = 1500;
+    bool readsOnly = false;
     for (int i = 1; i < argc; ++i) {
         std::string a = argv[i];
         if (a == "--dir" && i + 1 < argc)
@@ -261,12 +282,16 @@ int main(int argc, char **argv)
             only = argv[++i];
         else if (a == "--raw-limit-mb" && i + 1 < argc)
             rawLimitMb = std::stoll(argv[++i]);
+        else if (a == "--reads-only")
+            readsOnly = true;
         else {
             std::fprintf(stderr,
                          "usage: %s [--dir DIR] [--only session,1k,10k,100k,1M] "
-                         "[--raw-limit-mb N]\n"
+                         "[--raw-limit-mb N] [--reads-only]\n"
                          "  --raw-limit-mb: skip the raw-log size comparison for sessions whose "
-                         "raw log would pass N MB (default 1500)\n",
+                         "raw log would pass N MB (default 1500)\n"
+                         "  --reads-only: only open and fetch, on the tapes an earlier run left "
+                         "in DIR\n",
                          argv[0]);
             return 2;
         }
@@ -308,6 +333,16 @@ int main(int argc, char **argv)
         int64_t planned = samples::plannedKernelSessionSteps(s.scale);
         bool withRaw = rawBytesPerStep == 0 ||
                        rawBytesPerStep * double(planned) < double(rawLimitMb) * 1e6;
+        if (readsOnly) {
+            if (!std::filesystem::exists(tape)) {
+                std::printf("[%s] no %s: run once without --reads-only\n", s.name.c_str(), tape.c_str());
+                continue;
+            }
+            row.open = bench::inChild<PhaseResult>([&] { return openPhase(tape); });
+            row.fetch = bench::inChild<PhaseResult>([&] { return fetchPhase(tape); });
+            rows.push_back(row);
+            continue;
+        }
         std::printf("[%s] writing %lld steps%s ...\n", s.name.c_str(), (long long)planned,
                     withRaw ? " and the raw log" : "");
         std::fflush(stdout);
@@ -379,25 +414,31 @@ int main(int argc, char **argv)
     }
 
     std::printf("\n== open + summary, and random step fetch (target: at 1M within 3x of 1k)\n");
-    std::printf("%-8s %10s %16s %12s %18s %12s\n", "scale", "steps", "open+summary us",
-                "RSS MB", "fetch step us (p50)", "RSS MB");
+    std::printf("fetch: 300 random steps whole, the file read through once first; a third are "
+                "model calls,\nthe slow end (their request is a delta on the ones before it)\n");
+    std::printf("%-8s %10s %16s %12s %22s %12s\n", "scale", "steps", "open+summary us",
+                "RSS MB", "fetch us p50/p90/max", "RSS MB");
     const Row *base = nullptr;
     for (const Row &r : rows) {
         if (!r.open.ok || !r.fetch.ok)
             continue;
         if (r.scale.name == "1k")
             base = &r;
-        std::printf("%-8s %10lld %16.0f %12.1f %18.0f %12.1f\n", r.scale.name.c_str(),
+        char fetch[64];
+        std::snprintf(fetch, sizeof fetch, "%.0f / %.0f / %.0f", r.fetch.perOpMicros,
+                      r.fetch.p90Micros, r.fetch.maxMicros);
+        std::printf("%-8s %10lld %16.0f %12.1f %22s %12.1f\n", r.scale.name.c_str(),
                     (long long)r.open.steps, r.open.perOpMicros, double(r.open.peakRssKb) / 1024,
-                    r.fetch.perOpMicros, double(r.fetch.peakRssKb) / 1024);
+                    fetch, double(r.fetch.peakRssKb) / 1024);
     }
     if (base) {
         for (const Row &r : rows) {
             if (&r == base || !r.open.ok || !r.fetch.ok || r.scale.name == "session")
                 continue;
-            std::printf("ratio %s/1k: open+summary %.2fx, fetch %.2fx\n", r.scale.name.c_str(),
-                        r.open.perOpMicros / base->open.perOpMicros,
-                        r.fetch.perOpMicros / base->fetch.perOpMicros);
+            std::printf("ratio %s/1k: open+summary %.2fx, fetch p50 %.2fx, p90 %.2fx\n",
+                        r.scale.name.c_str(), r.open.perOpMicros / base->open.perOpMicros,
+                        r.fetch.perOpMicros / base->fetch.perOpMicros,
+                        r.fetch.p90Micros / base->fetch.p90Micros);
         }
     }
     for (const Row &r : rows) {
