@@ -257,10 +257,9 @@ PhaseResult fetchPhase(const std::string &tape)
             return r;
         }
     }
-    std::sort(times.begin(), times.end());
-    r.perOpMicros = times[times.size() / 2];
-    r.p90Micros = times[times.size() * 9 / 10];
-    r.maxMicros = times.back();
+    r.perOpMicros = bench::percentile(times, 0.5);
+    r.p90Micros = bench::percentile(times, 0.9);
+    r.maxMicros = bench::percentile(times, 1.0);
     r.steps = n;
     r.ok = true;
     return r;
@@ -330,47 +329,45 @@ int main(int argc, char **argv)
         Row row{s, {}, {}, {}, {}, {}};
         const std::string tape = dir + "/" + s.name + ".tape";
         const std::string raw = dir + "/" + s.name + ".raw.jsonl";
-        int64_t planned = samples::plannedKernelSessionSteps(s.scale);
-        bool withRaw = rawBytesPerStep == 0 ||
-                       rawBytesPerStep * double(planned) < double(rawLimitMb) * 1e6;
-        if (readsOnly) {
-            if (!std::filesystem::exists(tape)) {
-                std::printf("[%s] no %s: run once without --reads-only\n", s.name.c_str(), tape.c_str());
+        if (readsOnly && !std::filesystem::exists(tape)) {
+            std::printf("[%s] no %s: run once without --reads-only\n", s.name.c_str(), tape.c_str());
+            continue;
+        }
+        if (!readsOnly) {
+            int64_t planned = samples::plannedKernelSessionSteps(s.scale);
+            bool withRaw = rawBytesPerStep == 0 ||
+                           rawBytesPerStep * double(planned) < double(rawLimitMb) * 1e6;
+            std::printf("[%s] writing %lld steps%s ...\n", s.name.c_str(), (long long)planned,
+                        withRaw ? " and the raw log" : "");
+            std::fflush(stdout);
+            row.write = bench::inChild<PhaseResult>([&] { return writePhase(tape, withRaw ? raw : "", s.scale); });
+            if (!row.write.ok) {
+                std::printf("[%s] FAILED: %s\n", s.name.c_str(), row.write.error);
+                rows.push_back(row);
                 continue;
             }
-            row.open = bench::inChild<PhaseResult>([&] { return openPhase(tape); });
-            row.fetch = bench::inChild<PhaseResult>([&] { return fetchPhase(tape); });
-            rows.push_back(row);
-            continue;
+            row.tapeBytes = fileSize(tape);
+            if (withRaw && row.write.rawLogBytes > 0) {
+                if (rawBytesPerStep == 0)
+                    rawBytesPerStep = double(row.write.rawLogBytes) / double(row.write.steps);
+                row.gzipBytes = compressedSize("gzip -6 -c", raw, row.gzipSeconds);
+                row.zstdBytes = compressedSize("zstd -19 --long=27 -T2 -q -c", raw, row.zstdSeconds);
+                std::filesystem::remove(raw);
+            }
+            const std::string copy = dir + "/" + s.name + ".replay.tape";
+            row.replay = bench::inChild<PhaseResult>([&] { return replayPhase(tape, copy, 0); });
+            row.batched = bench::inChild<PhaseResult>([&] { return replayPhase(tape, copy, kBatch); });
+            for (const char *suffix : {"", "-wal", "-shm"})
+                std::filesystem::remove(copy + suffix);
         }
-        std::printf("[%s] writing %lld steps%s ...\n", s.name.c_str(), (long long)planned,
-                    withRaw ? " and the raw log" : "");
-        std::fflush(stdout);
-        row.write = bench::inChild<PhaseResult>([&] { return writePhase(tape, withRaw ? raw : "", s.scale); });
-        if (!row.write.ok) {
-            std::printf("[%s] FAILED: %s\n", s.name.c_str(), row.write.error);
-            rows.push_back(row);
-            continue;
-        }
-        row.tapeBytes = fileSize(tape);
-        if (withRaw && row.write.rawLogBytes > 0) {
-            if (rawBytesPerStep == 0)
-                rawBytesPerStep = double(row.write.rawLogBytes) / double(row.write.steps);
-            row.gzipBytes = compressedSize("gzip -6 -c", raw, row.gzipSeconds);
-            row.zstdBytes = compressedSize("zstd -19 --long=27 -T2 -q -c", raw, row.zstdSeconds);
-            std::filesystem::remove(raw);
-        }
-        const std::string copy = dir + "/" + s.name + ".replay.tape";
-        row.replay = bench::inChild<PhaseResult>([&] { return replayPhase(tape, copy, 0); });
-        row.batched = bench::inChild<PhaseResult>([&] { return replayPhase(tape, copy, kBatch); });
-        for (const char *suffix : {"", "-wal", "-shm"})
-            std::filesystem::remove(copy + suffix);
         row.open = bench::inChild<PhaseResult>([&] { return openPhase(tape); });
         row.fetch = bench::inChild<PhaseResult>([&] { return fetchPhase(tape); });
         rows.push_back(row);
-        std::printf("[%s] done: write %.1fs, tape %.2f MB\n", s.name.c_str(), row.write.seconds,
-                    double(row.tapeBytes) / 1e6);
-        std::fflush(stdout);
+        if (!readsOnly) {
+            std::printf("[%s] done: write %.1fs, tape %.2f MB\n", s.name.c_str(),
+                        row.write.seconds, double(row.tapeBytes) / 1e6);
+            std::fflush(stdout);
+        }
     }
 
     std::printf("\n== size: tape against the raw JSONL log (targets: <= 1/40 of gzip -6, <= 1.5x "
