@@ -107,20 +107,22 @@ formats::Result<SideSpec> parseSideSpec(const std::string &text)
         const std::string part = rest.substr(at, comma - at);
         const size_t colon = part.find(':');
         const std::string key = part.substr(0, colon);
-        const std::optional<int64_t> number =
-            colon == std::string::npos ? std::nullopt : positiveNumber(std::string_view(part).substr(colon + 1));
         if (key != "run" && key != "branch")
             return bad("\"" + part + "\" is neither run:R nor branch:N");
-        if (!number)
+        const int64_t number =
+            colon == std::string::npos
+                ? 0
+                : positiveNumber(std::string_view(part).substr(colon + 1)).value_or(0);
+        if (number <= 0)
             return bad("\"" + part + "\" needs a positive number after the colon");
         if (key == "run") {
             if (spec.run)
                 return bad("the run is named twice");
-            spec.run = formats::RunId(*number);
+            spec.run = formats::RunId(number);
         } else {
             if (spec.branch)
                 return bad("the branch is named twice");
-            spec.branch = formats::BranchId(*number);
+            spec.branch = formats::BranchId(number);
         }
         at = comma + 1;
     }
