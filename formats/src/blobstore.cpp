@@ -32,8 +32,10 @@ constexpr size_t kMinCompressible = 24;
 constexpr size_t kMaxSample = 16 << 10;
 // The cache of decoded blobs holds at most this many, and this many bytes: enough for a
 // thread's requests read in order (each one's base is the one before), not a copy of every
-// large body met.
-constexpr size_t kCachedBlobs = 16;
+// large body met. A step's request and its streamed response each sit at the end of a
+// chain of up to 63 blobs: the count holds both chains, so that walking the response's
+// does not push out the request the thread's next step is a delta on.
+constexpr size_t kCachedBlobs = 160;
 constexpr size_t kCachedBytes = size_t(64) << 20;
 // The compression buffer kept between blobs; a larger blob gets one of its own.
 constexpr size_t kKeptBuffer = size_t(1) << 20;
