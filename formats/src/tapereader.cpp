@@ -515,10 +515,14 @@ Result<Step> TapeReader::step(StepIndex index, Detail detail) const
         x.requestHeaders = std::move(meta->requestHeaders);
         x.responseHeaders = std::move(meta->responseHeaders);
         x.chunks = std::move(meta->chunks);
-        auto reqBody = m_impl->blob(requestId);
-        if (!reqBody)
-            return reqBody.error();
-        x.requestBody = std::move(*reqBody);
+        if (detail == Detail::WithoutRequestBody) {
+            x.omittedRequestBodySize = summary->requestBytes;
+        } else {
+            auto reqBody = m_impl->blob(requestId);
+            if (!reqBody)
+                return reqBody.error();
+            x.requestBody = std::move(*reqBody);
+        }
         auto respBody = m_impl->blob(responseId);
         if (!respBody)
             return respBody.error();

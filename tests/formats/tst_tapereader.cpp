@@ -204,6 +204,18 @@ private Q_SLOTS:
             QCOMPARE(light->callId, full->callId);
             QVERIFY(wire->requestMessages.empty() && wire->payload.is_null());
             QVERIFY(wire->wire == full->wire);
+            auto bodiless = m_reader->step(written.index, TapeReader::Detail::WithoutRequestBody);
+            QVERIFY(bodiless);
+            QVERIFY(bodiless->requestMessages == full->requestMessages);
+            QVERIFY(bodiless->payload == full->payload);
+            if (full->wire) {
+                QVERIFY(bodiless->wire && bodiless->wire->requestBody.empty());
+                QCOMPARE(bodiless->wire->omittedRequestBodySize,
+                         std::optional<int64_t>(int64_t(full->wire->requestBody.size())));
+                QCOMPARE(bodiless->wire->responseBody, full->wire->responseBody);
+                QVERIFY(bodiless->wire->requestHeaders == full->wire->requestHeaders);
+                QVERIFY(!full->wire->omittedRequestBodySize);
+            }
             ++checked;
         }
         QVERIFY(checked > 0);

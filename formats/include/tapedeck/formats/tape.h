@@ -188,6 +188,9 @@ struct WireExchange {
                                        // body decoded; its content-encoding header stays)
     std::string responseBody;          // exact bytes, not necessarily UTF-8
     std::vector<StreamChunk> chunks;   // empty when the response was not streamed
+    // The request body's size when the step was read without it
+    // (TapeReader::Detail::WithoutRequestBody): requestBody is then empty.
+    std::optional<int64_t> omittedRequestBodySize;
     bool operator==(const WireExchange &) const = default;
 };
 
@@ -392,8 +395,11 @@ public:
     // summary fields and its wire bytes, without the normalized request and payload (what
     // replay needs: far cheaper for a model call whose request holds hundreds of messages).
     // WithoutMessages is everything but the request's messages (what an export of spans
-    // without their content needs).
-    enum class Detail { Everything, WithoutMessages, WireOnly };
+    // without their content needs). WithoutRequestBody is everything but the exact request
+    // body, whose size it gives instead: a request is a delta on the thread's one before it,
+    // and reaching it can mean decoding a chain of dozens (what a view of the conversation
+    // needs, until someone asks for the bytes).
+    enum class Detail { Everything, WithoutMessages, WireOnly, WithoutRequestBody };
     Result<Step> step(StepIndex index, Detail detail = Detail::Everything) const;
     // Calls `visit` for each step in order until it returns false. Stops at the first
     // step that cannot be decoded and returns its error.
