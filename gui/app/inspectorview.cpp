@@ -27,6 +27,8 @@ namespace {
 // The step's load and render, then the parsing of its hidden sections.
 const char *const kStepJob = "inspector-step";
 const char *const kDocumentsJob = "inspector-documents";
+// The exact request body, for the Wire tab of a step loaded from another tab.
+const char *const kRequestBodyJob = "inspector-request-body";
 // Whether thinking is shown whole, remembered between sessions.
 const char *const kThinkingExpandedKey = "inspector/thinkingExpanded";
 
@@ -82,9 +84,13 @@ struct StepContent {
     QString previousProblem; // why `previous` could not be read
 };
 
-// Runs on the job's thread.
-StepContent readStep(const std::shared_ptr<const TapeIndex> &index, StepIndex step)
+// Runs on the job's thread. Without `withRequestBody`, a model call's exact request body is
+// left out (its Wire section says it is being read); without `withContext`, the steps
+// around it are not read (for its Wire section alone).
+StepContent readStep(const std::shared_ptr<const TapeIndex> &index, StepIndex step,
+                     bool withRequestBody, bool withContext = true)
 {
+    using Detail = formats::TapeReader::Detail;
     StepContent content;
     const QString file = QString::fromStdString(index->path());
     const auto failed = [&](const QString &what, const formats::Error &error) {
@@ -105,12 +111,12 @@ StepContent readStep(const std::shared_ptr<const TapeIndex> &index, StepIndex st
             content.runStartUs = run->startedUs;
     }
     // The thread's model call before this one, which "new in this request" compares with.
-    // It is read first: the reader keeps the requests it decoded, and a request is stored
-    // as a delta on the thread's one before it, so this order decodes the chain once.
-    if (row >= 0 && index->row(row).kind == StepKind::ModelCall) {
+    // It is read first, without its exact body: the reader keeps the messages it parsed,
+    // and the request after it resends nearly all of them.
+    if (withContext && row >= 0 && index->row(row).kind == StepKind::ModelCall) {
         if (const int64_t before = index->previousModelCallInThread(row); before >= 0) {
             const StepIndex previousStep = index->row(before).index;
-            if (auto read = (*reader)->step(previousStep))
+            if (auto read = (*reader)->step(previousStep, Detail::WithoutRequestBody))
                 content.previous = std::move(*read);
             else
                 content.previousProblem =
@@ -120,14 +126,14 @@ StepContent readStep(const std::shared_ptr<const TapeIndex> &index, StepIndex st
                         .arg(file, QString::fromStdString(read.error().message));
         }
     }
-    auto current = (*reader)->step(step);
+    auto current = (*reader)->step(step, withRequestBody ? Detail::Everything : Detail::WithoutRequestBody);
     if (!current)
         return failed(InspectorView::tr("Step %1 of %2: %3"), current.error());
     content.current = std::move(*current);
     // The call a tool result answers, for the arguments it was given; not worth an error
     // page when it cannot be read, as the result itself could.
-    if (content.current->kind == StepKind::ToolResult && content.current->parent) {
-        if (auto read = (*reader)->step(*content.current->parent))
+    if (withContext && content.current->kind == StepKind::ToolResult && content.current->parent) {
+        if (auto read = (*reader)->step(*content.current->parent, Detail::WithoutRequestBody))
             content.toolCall = std::move(*read);
     }
     return content;
@@ -187,6 +193,14 @@ struct LoadedStep {
     int section = 0;
     std::shared_ptr<QTextDocument> document;
     bool partial = false;
+    bool requestBodyOmitted = false;
+};
+
+// The Wire section of a step read whole, parsed, for the tab that was waiting for it.
+struct LoadedWire {
+    StepIndex step;
+    QString html;
+    std::shared_ptr<QTextDocument> document;
 };
 
 } // namespace
@@ -276,11 +290,14 @@ void InspectorView::load(StepIndex step)
     setHeader(step, true);
     const int section = std::max(0, m_tabs->currentIndex());
     const QFont font = m_browsers[size_t(section)]->font();
+    const bool withRequestBody = section == int(InspectorSection::Wire);
     m_jobs->start<LoadedStep>(
         QLatin1String(kStepJob),
-        [index, step, section, font, limits = m_limits] {
-            const StepContent content = readStep(index, step);
+        [index, step, section, font, withRequestBody, limits = m_limits] {
+            const StepContent content = readStep(index, step, withRequestBody);
             LoadedStep out;
+            out.requestBodyOmitted = content.current && content.current->wire &&
+                                     content.current->wire->omittedRequestBodySize;
             out.rendered = renderStep(content, limits);
             out.section = section;
             const QString &html = out.rendered.html[size_t(section)];
@@ -296,17 +313,19 @@ void InspectorView::load(StepIndex step)
         },
         [this](LoadedStep loaded) {
             present(std::move(loaded.rendered), loaded.section, std::move(loaded.document),
-                    loaded.partial);
+                    loaded.partial, loaded.requestBodyOmitted);
         });
 }
 
-void InspectorView::present(RenderedStep rendered, int section, Document document, bool partial)
+void InspectorView::present(RenderedStep rendered, int section, Document document, bool partial,
+                            bool requestBodyOmitted)
 {
     const StepIndex step = rendered.step;
     m_shown = std::move(rendered);
     m_documents = {};
     m_documents[size_t(section)] = std::move(document);
     m_partialSection = partial ? section : -1;
+    m_requestBodyPending = requestBodyOmitted;
     setHeader(step, false);
     fillVisibleTab();
     if (m_keptScroll) {
@@ -387,8 +406,39 @@ void InspectorView::prepareOtherDocuments()
         });
 }
 
+void InspectorView::loadRequestBody()
+{
+    const std::shared_ptr<const TapeIndex> index = m_state->index();
+    if (!index)
+        return;
+    m_requestBodyPending = false;
+    const StepIndex step = m_shown.step;
+    const QFont font = m_browsers[size_t(InspectorSection::Wire)]->font();
+    m_jobs->start<LoadedWire>(
+        QLatin1String(kRequestBodyJob),
+        [index, step, font, limits = m_limits] {
+            LoadedWire out;
+            out.step = step;
+            out.html = renderSection(readStep(index, step, true, false), limits,
+                                     InspectorSection::Wire);
+            out.document = makeDocument(out.html, font);
+            return out;
+        },
+        [this](LoadedWire loaded) {
+            if (loaded.step != m_shown.step)
+                return;
+            const size_t wire = size_t(InspectorSection::Wire);
+            m_shown.html[wire] = std::move(loaded.html);
+            m_documents[wire] = std::move(loaded.document);
+            if (m_tabs->currentIndex() == int(wire))
+                fillVisibleTab();
+        });
+}
+
 void InspectorView::cancelDocuments()
 {
+    m_jobs->cancel(QLatin1String(kRequestBodyJob));
+    m_requestBodyPending = false;
     m_jobs->cancel(QLatin1String(kDocumentsJob));
     // A superseded job stops between documents rather than parse the rest for nothing,
     // on a core the next step's load wants.
@@ -417,6 +467,8 @@ void InspectorView::fillVisibleTab()
         return;
     m_browsers[size_t(tab)]->setDocument(document.get());
     m_displayed[size_t(tab)] = document;
+    if (tab == int(InspectorSection::Wire) && m_requestBodyPending)
+        loadRequestBody();
 }
 
 void InspectorView::setHeader(StepIndex step, bool loading)

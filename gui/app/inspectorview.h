@@ -13,6 +13,10 @@
 // supersedes both jobs and their results are dropped, so jumping through steps quickly
 // shows only the last. A step that cannot be read shows the error, naming the file and the
 // step. Thinking blocks are folded to their first line until their link unfolds them.
+// A model call's exact request body is read only for the Wire tab: reaching it decodes the
+// thread's chain of request deltas, the slowest part of a jump. Loaded from another tab,
+// the step's Wire section first says the body is being read, and a third job reads it when
+// the tab is shown.
 //
 // Lives on the GUI thread; owns its widgets and its job runner; the ViewState must outlive
 // it.
@@ -68,7 +72,9 @@ private:
 
     void resetToIndex();
     void load(formats::StepIndex step);
-    void present(RenderedStep rendered, int section, Document document, bool partial);
+    void present(RenderedStep rendered, int section, Document document, bool partial,
+                 bool requestBodyOmitted);
+    void loadRequestBody();
     void prepareOtherDocuments();
     void cancelDocuments();
     QTextBrowser *visibleBrowser() const;
@@ -90,6 +96,9 @@ private:
     // The section whose document holds only the first part of its HTML, until the whole
     // is parsed (-1: none).
     int m_partialSection = -1;
+    // m_shown's Wire section was rendered without the request body, which is read when
+    // the tab is shown.
+    bool m_requestBodyPending = false;
     // Set when the running documents job is superseded; each job has its own.
     std::shared_ptr<std::atomic<bool>> m_documentsCancelled = std::make_shared<std::atomic<bool>>(false);
     // What each browser shows, kept alive here: a browser does not own a document it is

@@ -69,12 +69,6 @@ private:
             QCoreApplication::exit(kExitUsage);
             return;
         }
-        if (m_select > 0) {
-            ++m_pending;
-            connect(m_window->inspector(), &InspectorView::stepShown, this, &ScreenshotTaker::oneReady,
-                    Qt::SingleShotConnection);
-            m_window->state()->setCurrentStep(tapedeck::formats::StepIndex{m_select});
-        }
         if (!m_search.isEmpty()) {
             ++m_pending;
             connect(m_window->search()->model(), &SearchModel::finished, this, &ScreenshotTaker::oneReady,
@@ -105,6 +99,14 @@ private:
                      .arg(m_view, m_window->tapePath()));
             QCoreApplication::exit(kExitUsage);
             return;
+        }
+        // Selected once the view is shown: the inspector reads what its visible tab needs
+        // (the exact request body only for the wire tab).
+        if (m_select > 0) {
+            ++m_pending;
+            connect(m_window->inspector(), &InspectorView::stepShown, this, &ScreenshotTaker::oneReady,
+                    Qt::SingleShotConnection);
+            m_window->state()->setCurrentStep(tapedeck::formats::StepIndex{m_select});
         }
         if (m_pending == 0)
             grabSoon();

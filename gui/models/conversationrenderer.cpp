@@ -1534,7 +1534,8 @@ struct Renderers {
                         number(int64_t(step.requestMessages.size())));
         if (step.wire) {
             keyValueRow(h, QStringLiteral("request body"),
-                        formatBytes(int64_t(step.wire->requestBody.size())));
+                        formatBytes(step.wire->omittedRequestBodySize.value_or(
+                            int64_t(step.wire->requestBody.size()))));
             keyValueRow(h, QStringLiteral("response body"),
                         formatBytes(int64_t(step.wire->responseBody.size())));
         }
@@ -1571,8 +1572,12 @@ struct Renderers {
                 .arg(step.index.value)
                 .arg(QLatin1String(which));
         };
-        bodyBlock(h, w.requestBody, std::min(limits.bodyBytes, h.remaining() / 2),
-                  exact("request"));
+        if (w.omittedRequestBodySize)
+            h << QStringLiteral("<p class=\"dim\">%1, being read…</p>")
+                     .arg(formatBytes(*w.omittedRequestBodySize));
+        else
+            bodyBlock(h, w.requestBody, std::min(limits.bodyBytes, h.remaining() / 2),
+                      exact("request"));
         h << "<h3><a name=\"response-body\"></a>Response body</h3>";
         if (looksLikeEventStream(w))
             eventStreamBlock(h, w, step.startedUs, limits.bodyBytes, exact("response"));

@@ -724,6 +724,41 @@ private Q_SLOTS:
         QCOMPARE(view.shownStep(), StepIndex());
     }
 
+    // A model call loaded from another tab is read without its exact request body, which
+    // the Wire tab reads when it is shown; loaded from the Wire tab, the body comes with it.
+    void inspectorReadsTheRequestBodyForTheWireTab()
+    {
+        ViewState state;
+        state.setIndex(m_index);
+        InspectorView view(&state);
+        view.resize(900, 700);
+        view.show();
+        QSignalSpy shown(&view, &InspectorView::stepShown);
+        const StepIndex call = find(StepKind::ModelCall, 300);
+        const Step s = read(call);
+        QVERIFY(s.wire && !s.wire->requestBody.empty());
+        const QString exactBytes = QStringLiteral("--raw request");
+        const QString pending = QStringLiteral("being read");
+        state.setCurrentStep(call);
+        QVERIFY(shown.wait(20000));
+        view.showTab(QStringLiteral("usage"));
+        QVERIFY(view.currentHtml().contains(formatBytes(int64_t(s.wire->requestBody.size()))));
+        view.showTab(QStringLiteral("wire"));
+        QVERIFY(view.currentHtml().contains(pending));
+        QVERIFY(!view.currentHtml().contains(exactBytes));
+        QTRY_VERIFY_WITH_TIMEOUT(view.currentHtml().contains(exactBytes), 20000);
+        QVERIFY(!view.currentHtml().contains(pending));
+        auto *browser = qobject_cast<QTextBrowser *>(view.findChild<QTabWidget *>()->currentWidget());
+        QTRY_VERIFY_WITH_TIMEOUT(browser->toPlainText().contains(exactBytes), 20000);
+
+        const StepIndex next = find(StepKind::ModelCall, 400);
+        state.setCurrentStep(next);
+        QVERIFY(shown.wait(20000));
+        QCOMPARE(view.shownStep(), next);
+        QVERIFY(view.currentHtml().contains(exactBytes));
+        QVERIFY(!view.currentHtml().contains(pending));
+    }
+
     // A tape that cannot be read shows the error, naming the file and the step.
     void inspectorLoadError()
     {
@@ -790,6 +825,8 @@ private Q_SLOTS:
         showAndGrab(call, QStringLiteral("response"),
                     QStringLiteral("/tmp/inspector-response.png"));
         showAndGrab(call, QStringLiteral("usage"), QStringLiteral("/tmp/inspector-usage.png"));
+        view.showTab(QStringLiteral("wire"));
+        QTRY_VERIFY_WITH_TIMEOUT(!view.currentHtml().contains(QLatin1String("being read")), 20000);
         showAndGrab(call, QStringLiteral("wire"), QStringLiteral("/tmp/inspector-wire.png"));
         showAndGrab(call, QStringLiteral("wire"),
                     QStringLiteral("/tmp/inspector-wire-response.png"),
