@@ -84,13 +84,14 @@ struct StepContent {
     QString previousProblem; // why `previous` could not be read
 };
 
-// Runs on the job's thread. Without `withRequestBody`, a model call's exact request body is
-// left out (its Wire section says it is being read); without `withContext`, the steps
-// around it are not read (for its Wire section alone).
+using Detail = formats::TapeReader::Detail;
+
+// Runs on the job's thread. Reads the step at `detail` (WithoutRequestBody leaves a model
+// call's exact request body out: its Wire section says it is being read) and, with
+// `withContext`, the steps the other sections show beside it.
 StepContent readStep(const std::shared_ptr<const TapeIndex> &index, StepIndex step,
-                     bool withRequestBody, bool withContext = true)
+                     Detail detail, bool withContext = true)
 {
-    using Detail = formats::TapeReader::Detail;
     StepContent content;
     const QString file = QString::fromStdString(index->path());
     const auto failed = [&](const QString &what, const formats::Error &error) {
@@ -126,7 +127,7 @@ StepContent readStep(const std::shared_ptr<const TapeIndex> &index, StepIndex st
                         .arg(file, QString::fromStdString(read.error().message));
         }
     }
-    auto current = (*reader)->step(step, withRequestBody ? Detail::Everything : Detail::WithoutRequestBody);
+    auto current = (*reader)->step(step, detail);
     if (!current)
         return failed(InspectorView::tr("Step %1 of %2: %3"), current.error());
     content.current = std::move(*current);
@@ -290,11 +291,12 @@ void InspectorView::load(StepIndex step)
     setHeader(step, true);
     const int section = std::max(0, m_tabs->currentIndex());
     const QFont font = m_browsers[size_t(section)]->font();
-    const bool withRequestBody = section == int(InspectorSection::Wire);
+    const Detail detail =
+        section == int(InspectorSection::Wire) ? Detail::Everything : Detail::WithoutRequestBody;
     m_jobs->start<LoadedStep>(
         QLatin1String(kStepJob),
-        [index, step, section, font, withRequestBody, limits = m_limits] {
-            const StepContent content = readStep(index, step, withRequestBody);
+        [index, step, section, font, detail, limits = m_limits] {
+            const StepContent content = readStep(index, step, detail);
             LoadedStep out;
             out.requestBodyOmitted = content.current && content.current->wire &&
                                      content.current->wire->omittedRequestBodySize;
@@ -419,7 +421,8 @@ void InspectorView::loadRequestBody()
         [index, step, font, limits = m_limits] {
             LoadedWire out;
             out.step = step;
-            out.html = renderSection(readStep(index, step, true, false), limits,
+            // The Wire section needs the exchange alone, not the messages again.
+            out.html = renderSection(readStep(index, step, Detail::WireOnly, false), limits,
                                      InspectorSection::Wire);
             out.document = makeDocument(out.html, font);
             return out;

@@ -137,6 +137,19 @@ std::optional<Step> stepFromCapture(const QString &file, int line)
     return step;
 }
 
+// An inspector on screen at `size` over `index`, with a spy on the steps it shows.
+struct ShownInspector {
+    ShownInspector(std::shared_ptr<const TapeIndex> index, QSize size)
+    {
+        state.setIndex(std::move(index));
+        view.resize(size);
+        view.show();
+    }
+    ViewState state;
+    InspectorView view{&state};
+    QSignalSpy shown{&view, &InspectorView::stepShown};
+};
+
 } // namespace
 
 class TestConversationRenderer : public QObject {
@@ -676,12 +689,8 @@ private Q_SLOTS:
 
     void inspectorTabs()
     {
-        ViewState state;
-        state.setIndex(m_index);
-        InspectorView view(&state);
-        view.resize(900, 700);
-        view.show();
-        QSignalSpy shown(&view, &InspectorView::stepShown);
+        ShownInspector inspector(m_index, QSize(900, 700));
+        auto &[state, view, shown] = inspector;
         state.setCurrentStep(find(StepKind::ModelCall, 300));
         QVERIFY(shown.wait(20000));
         const struct {
@@ -728,12 +737,8 @@ private Q_SLOTS:
     // the Wire tab reads when it is shown; loaded from the Wire tab, the body comes with it.
     void inspectorReadsTheRequestBodyForTheWireTab()
     {
-        ViewState state;
-        state.setIndex(m_index);
-        InspectorView view(&state);
-        view.resize(900, 700);
-        view.show();
-        QSignalSpy shown(&view, &InspectorView::stepShown);
+        ShownInspector inspector(m_index, QSize(900, 700));
+        auto &[state, view, shown] = inspector;
         const StepIndex call = find(StepKind::ModelCall, 300);
         const Step s = read(call);
         QVERIFY(s.wire && !s.wire->requestBody.empty());
@@ -792,12 +797,8 @@ private Q_SLOTS:
     // largest request of the session.
     void inspectorScreenshots()
     {
-        ViewState state;
-        state.setIndex(m_index);
-        InspectorView view(&state);
-        view.resize(1100, 800);
-        view.show();
-        QSignalSpy shown(&view, &InspectorView::stepShown);
+        ShownInspector inspector(m_index, QSize(1100, 800));
+        auto &[state, view, shown] = inspector;
         auto *tabs = view.findChild<QTabWidget *>();
         const auto showAndGrab = [&](StepIndex step, const QString &tab, const QString &file,
                                      const QString &anchor = QString()) {
