@@ -126,7 +126,7 @@ Memory memoryOf(pid_t pid)
 
 // The proxy's memory once it has given back what the last exchange freed (the writer does
 // that just after the exchange's commit), or as it is after `timeoutMs`.
-Memory settledMemory(pid_t pid, size_t below, int timeoutMs = 5000)
+Memory settledMemory(pid_t pid, size_t below, int timeoutMs = 20000)
 {
     QElapsedTimer timer;
     timer.start();
@@ -383,9 +383,9 @@ private Q_SLOTS:
     // grows by less than five times the body (the exact bytes, the parsed message, its
     // neutral form, its serialised form, and the compressed frame with SQLite's copies of
     // it each cost up to one body; they are not all held at once: about four on this
-    // machine), and once the call is recorded it falls back to less than a body above
-    // where it started: the body is not kept (about 33 MB stay on this machine, not yet
-    // explained; an answer's test below comes back within 16 MB).
+    // machine), and once the call is recorded it falls back to within 16 MB of where it
+    // started: the body is not kept (5 MB stay on this machine; 33 MB did while glibc's
+    // thresholds rose with the largest block freed, see recordingwriter.cpp).
     void largeRequestBody()
     {
         QTemporaryDir dir;
@@ -411,12 +411,12 @@ private Q_SLOTS:
         QVERIFY2(reply.body.find("read it all") != std::string::npos, reply.body.c_str());
         std::vector<formats::Step> steps = stepsOnceThere(tape, 2);
         QCOMPARE(steps.size(), size_t(2));
-        const Memory after = settledMemory(pid, before.rss + body.size());
+        const Memory after = settledMemory(pid, before.rss + 16 * kMiB);
         qInfo("proxy memory: %s before, %s at the peak, %s after, for a %s body", mb(before.rss).c_str(),
               mb(after.peak).c_str(), mb(after.rss).c_str(), mb(body.size()).c_str());
         QVERIFY2(after.peak < before.rss + 5 * body.size(),
                  ("peak " + mb(after.peak) + " from " + mb(before.rss) + ": 5 bodies or more").c_str());
-        QVERIFY2(after.rss < before.rss + body.size(),
+        QVERIFY2(after.rss < before.rss + 16 * kMiB,
                  ("resident " + mb(after.rss) + " after the call, from " + mb(before.rss) + ": the body is kept").c_str());
 
         const formats::Step &call = steps[1];
@@ -434,7 +434,7 @@ private Q_SLOTS:
     // A 50 MB answer: the client gets every byte, the tape holds it as the call's response,
     // and memory is bounded as for a large request, with more room: the answer's text is
     // also parsed into the neutral form and rendered as the step's payload, and the
-    // parsers copy it on the way (5.7 to 6.3 bodies measured on this machine).
+    // parsers copy it on the way (5 bodies measured on this machine).
     void largeResponse()
     {
         QTemporaryDir dir;
