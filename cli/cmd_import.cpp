@@ -113,6 +113,7 @@ void addImportCommand(CLI::App &app)
         const std::string partial = output + ".partial";
         WriterOptions wo;
         wo.overwrite = true;
+        wo.commitInterval = kImportCommitInterval;
         auto writer = TapeWriter::create(partial, wo);
         if (!writer) {
             std::cerr << "tapedeck: " << writer.error().message << "\n";

@@ -52,6 +52,9 @@ Database::~Database()
     sqlite3_finalize(m_begin);
     sqlite3_finalize(m_beginRead);
     sqlite3_finalize(m_commit);
+    sqlite3_finalize(m_savepoint);
+    sqlite3_finalize(m_release);
+    sqlite3_finalize(m_rollbackTo);
     sqlite3_close_v2(m_db);
 }
 
@@ -136,6 +139,28 @@ void Database::rollback()
 {
     if (!sqlite3_get_autocommit(m_db))
         sqlite3_exec(m_db, "ROLLBACK", nullptr, nullptr, nullptr);
+}
+
+bool Database::inTransaction() const
+{
+    return !sqlite3_get_autocommit(m_db);
+}
+
+Status Database::savepoint()
+{
+    return runCached(m_savepoint, "SAVEPOINT part");
+}
+
+Status Database::releaseSavepoint()
+{
+    return runCached(m_release, "RELEASE part");
+}
+
+Status Database::rollbackToSavepoint()
+{
+    if (auto s = runCached(m_rollbackTo, "ROLLBACK TO part"); !s)
+        return s;
+    return releaseSavepoint();
 }
 
 Statement::~Statement()

@@ -40,16 +40,26 @@ public:
     Status beginRead();
     Status commit();
     void rollback();
+    bool inTransaction() const;
+
+    // A point inside the open transaction that one part of it can be undone to.
+    Status savepoint();
+    Status releaseSavepoint();
+    // Undoes what came after savepoint() and releases it.
+    Status rollbackToSavepoint();
 
 private:
     Database(sqlite3 *db, std::string path) : m_db(db), m_path(std::move(path)) {}
     Status runCached(sqlite3_stmt *&stmt, const char *sql);
     sqlite3 *m_db;
     std::string m_path;
-    // BEGIN and COMMIT run once per step: prepared once, not parsed each time.
+    // BEGIN, COMMIT and the savepoints run once per step: prepared once, not parsed each time.
     sqlite3_stmt *m_begin = nullptr;
     sqlite3_stmt *m_beginRead = nullptr;
     sqlite3_stmt *m_commit = nullptr;
+    sqlite3_stmt *m_savepoint = nullptr;
+    sqlite3_stmt *m_release = nullptr;
+    sqlite3_stmt *m_rollbackTo = nullptr;
 };
 
 // Reads of several statements under one read transaction: the file's locks (and the WAL's

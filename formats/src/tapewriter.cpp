@@ -176,9 +176,30 @@ struct TapeWriter::Impl {
                      RequestMessages &messages, BlobRef params, BlobRef payload,
                      const LargeBodies &large);
 
+    // With a commitInterval: whether appends are held in an open transaction, since when.
+    bool holding = false;
+    std::chrono::steady_clock::time_point holdingSince;
+
+    // Commits what is held; on failure nothing is, and the caller reloads the caches.
+    Status commitHeld()
+    {
+        if (!holding)
+            return {};
+        holding = false;
+        if (!db->inTransaction()) // SQLite rolled it back after an I/O or full-disk error
+            return Error{ErrorCode::Io, db->path() + ": the appends since the last commit were lost"};
+        if (auto s = db->commit(); !s) {
+            db->rollback();
+            return s;
+        }
+        return {};
+    }
+
     template <typename Fn>
     auto inTransaction(Fn &&fn) -> decltype(fn())
     {
+        if (options.commitInterval.count() > 0)
+            return inHeldTransaction(std::forward<Fn>(fn));
         if (auto s = db->begin(); !s)
             return s.error();
         auto r = fn();
@@ -195,6 +216,51 @@ struct TapeWriter::Impl {
             return s.error();
         }
         return r;
+    }
+
+    // One part of the transaction held open for commitInterval. A part that fails is undone
+    // alone: what came before it is committed, as it would have been without the interval.
+    template <typename Fn>
+    auto inHeldTransaction(Fn &&fn) -> decltype(fn())
+    {
+        if (!holding) {
+            if (auto s = db->begin(); !s)
+                return s.error();
+            holding = true;
+            holdingSince = std::chrono::steady_clock::now();
+        }
+        if (auto s = db->savepoint(); !s)
+            return s.error();
+        auto r = fn();
+        const Status released = r ? db->releaseSavepoint() : Status{};
+        if (!r || !released) {
+            const Status kept = undoPartAndCommit();
+            if (auto s = reloadAfterRollback(); !s)
+                return s.error();
+            const Error cause = !r ? r.error() : released.error();
+            if (!kept) // what came before the part was lost too
+                return Error{kept.error().code, kept.error().message + " (after " + cause.message + ")"};
+            return cause;
+        }
+        if (std::chrono::steady_clock::now() - holdingSince >= options.commitInterval) {
+            if (auto s = commitHeld(); !s) {
+                (void)reloadAfterRollback();
+                return s.error();
+            }
+        }
+        return r;
+    }
+
+    Status undoPartAndCommit()
+    {
+        if (db->inTransaction()) {
+            if (auto s = db->rollbackToSavepoint(); !s) {
+                db->rollback();
+                holding = false;
+                return s;
+            }
+        }
+        return commitHeld();
     }
 };
 
@@ -718,6 +784,15 @@ TapeWriter::~TapeWriter()
             return s.error();
         return true;
     });
+    (void)m_impl->commitHeld();
+}
+
+Status TapeWriter::commit()
+{
+    Status s = m_impl->commitHeld();
+    if (!s)
+        (void)m_impl->reloadAfterRollback();
+    return s;
 }
 
 Result<std::unique_ptr<TapeWriter>> TapeWriter::create(const std::string &path,

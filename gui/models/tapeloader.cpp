@@ -50,6 +50,7 @@ formats::Result<formats::ImportFormat> importToCache(
     const std::string partial = tape + ".partial";
     formats::WriterOptions options;
     options.overwrite = true;
+    options.commitInterval = formats::kImportCommitInterval;
     {
         auto writer = formats::TapeWriter::create(partial, options);
         if (!writer)

@@ -3,7 +3,9 @@
 // process. Inputs: the tau-bench file, the mini-swe-agent run concatenated 10x and 100x
 // (one trajectory per line), and every other real trajectory of ../shared/data/real.
 // Memory should stay bounded by the largest record: the 100x figure near the 10x one.
-// Not a timed test: it prints what it measured and checks nothing.
+// Each input is imported as `tapedeck import` does it, and again with each append committed
+// on its own (as a recording's are), to compare. Not a timed test: it prints what it
+// measured and checks nothing.
 //
 //   tapedeck-bench-import [--dir DIR] [--level ZSTD_LEVEL]   (the level blobs are compressed at)
 #include "tapedeck/formats/importers.h"
@@ -36,12 +38,14 @@ struct ImportResult {
     char error[256] = {};
 };
 
-ImportResult importOnce(const std::string &input, const std::string &tape, int level)
+ImportResult importOnce(const std::string &input, const std::string &tape, int level,
+                        std::chrono::milliseconds commitInterval)
 {
     ImportResult r;
     formats::WriterOptions options;
     options.overwrite = true;
     options.compressionLevel = level;
+    options.commitInterval = commitInterval;
     const auto t0 = Clock::now();
     {
         auto writer = formats::TapeWriter::create(tape, options);
@@ -110,21 +114,25 @@ int main(int argc, char **argv)
         {"inspect log", real + "/inspect/2025-05-12T20-27-36-04-00_browser.json"},
     };
 
-    std::printf("%-26s %-16s %10s %8s %9s %10s %10s %11s\n", "input", "format", "input", "steps",
-                "seconds", "MB/s", "tape", "peak RSS");
+    std::printf("%-26s %-16s %10s %8s %9s %10s %10s %11s %13s\n", "input", "format", "input", "steps",
+                "seconds", "MB/s", "tape", "peak RSS", "commit each");
     for (const auto &[label, path] : inputs) {
         std::error_code ec;
         const double inputMb = double(std::filesystem::file_size(path, ec)) / 1e6;
         const std::string tape = dir + "/import.tape";
-        const ImportResult r = bench::inChild<ImportResult>([&] { return importOnce(path, tape, level); });
-        if (r.error[0]) {
-            std::printf("%-26s failed: %s\n", label.c_str(), r.error);
+        const ImportResult r = bench::inChild<ImportResult>(
+            [&] { return importOnce(path, tape, level, formats::kImportCommitInterval); });
+        // The same with each append committed on its own, as a recording is, to compare.
+        const ImportResult each = bench::inChild<ImportResult>(
+            [&] { return importOnce(path, tape, level, std::chrono::milliseconds(0)); });
+        if (r.error[0] || each.error[0]) {
+            std::printf("%-26s failed: %s\n", label.c_str(), r.error[0] ? r.error : each.error);
             continue;
         }
-        std::printf("%-26s %-16s %7.2f MB %8lld %9.3f %10.1f %7.2f MB %8.1f MB%s\n", label.c_str(),
-                    r.format, inputMb, static_cast<long long>(r.steps), r.seconds,
+        std::printf("%-26s %-16s %7.2f MB %8lld %9.3f %10.1f %7.2f MB %8.1f MB %8.1f MB/s%s\n",
+                    label.c_str(), r.format, inputMb, static_cast<long long>(r.steps), r.seconds,
                     r.seconds > 0 ? inputMb / r.seconds : 0.0, double(r.tapeBytes) / 1e6,
-                    double(r.peakRssKb) / 1024.0,
+                    double(r.peakRssKb) / 1024.0, each.seconds > 0 ? inputMb / each.seconds : 0.0,
                     r.skipped ? (" (" + std::to_string(r.skipped) + " skipped)").c_str() : "");
     }
     std::printf("target: at least 50 MB/s of input; peak memory bounded by the largest record "

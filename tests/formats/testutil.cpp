@@ -297,6 +297,23 @@ std::string stepDifference(const Step &e, const Step &a)
     return {};
 }
 
+std::string tapeDifference(const std::string &path, const std::vector<Step> &expected)
+{
+    auto reader = TapeReader::open(path);
+    if (!reader)
+        return reader.error().message;
+    if ((*reader)->stepCount() != int64_t(expected.size()))
+        return std::to_string((*reader)->stepCount()) + " steps, not " + std::to_string(expected.size());
+    for (const Step &e : expected) {
+        auto a = (*reader)->step(e.index);
+        if (!a)
+            return a.error().message;
+        if (std::string diff = stepDifference(e, *a); !diff.empty())
+            return "step " + std::to_string(e.index.value) + ": " + diff;
+    }
+    return {};
+}
+
 Result<SampleTape> writeSampleTape(const std::string &path)
 {
     WriterOptions options;

@@ -56,6 +56,9 @@ bool parseGeneratedCallId(const std::string &callId, uint64_t &series, int64_t &
 // empty when every field the writer keeps matches. Fields the writer assigns (index, seq,
 // run, branch) are compared only when `expected` has them set.
 std::string stepDifference(const formats::Step &expected, const formats::Step &actual);
+// The first difference between the steps and the tape at `path`, which should hold them
+// and no more; empty when there is none.
+std::string tapeDifference(const std::string &path, const std::vector<formats::Step> &expected);
 
 // What writeSampleTape() put where, so tests can point at a step of a known shape.
 struct SampleTape {

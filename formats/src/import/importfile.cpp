@@ -93,16 +93,20 @@ Result<ImportReport> importFrom(ImportSource &source, std::optional<ImportFormat
             return stats.error();
         report.stats = *stats;
         source.progressAt(source.size());
-        return report;
+    } else {
+        TrajectoryBuilder builder(writer, report, source);
+        if (Status s = entryOf(*format).run(source, builder); !s)
+            return s.error();
+        if (Status s = builder.finish(); !s)
+            return s.error();
+        if (report.stats.steps == 0 && report.stats.runs == 0)
+            return Error{ErrorCode::Parse, source.name() + ": nothing to import as " +
+                                               importFormatName(*format)};
     }
-    TrajectoryBuilder builder(writer, report, source);
-    if (Status s = entryOf(*format).run(source, builder); !s)
+    // A writer with a commitInterval holds the last appends: a failure to commit them is
+    // the import's.
+    if (Status s = writer.commit(); !s)
         return s.error();
-    if (Status s = builder.finish(); !s)
-        return s.error();
-    if (report.stats.steps == 0 && report.stats.runs == 0)
-        return Error{ErrorCode::Parse, source.name() + ": nothing to import as " +
-                                           importFormatName(*format)};
     return report;
 }
 

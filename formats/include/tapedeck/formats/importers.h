@@ -9,6 +9,7 @@
 
 #include <tapedeck/formats/tape.h>
 
+#include <chrono>
 #include <functional>
 #include <istream>
 #include <optional>
@@ -43,6 +44,10 @@ const char *importFormatDescription(ImportFormat format);
 inline constexpr size_t kDetectBytes = 1 << 20;
 Result<ImportFormat> detectImportFormat(std::string_view head, const std::string &sourceName);
 
+// The WriterOptions::commitInterval of an import into a file of its own (`tapedeck import`,
+// the desktop app's import): the file is renamed into place once the import is done.
+inline constexpr std::chrono::milliseconds kImportCommitInterval{500};
+
 struct ImportOptions {
     // Called now and then with the bytes of input read so far and the total (0 when the
     // size is not known, as for stdin).
@@ -57,7 +62,8 @@ struct ImportReport {
 
 // Imports one file into the writer's tape; `format` empty means detect it. Files that
 // belong to the one given are read too where the format keeps them apart (a Claude Code
-// session's sub-agent files).
+// session's sub-agent files). What the writer holds uncommitted (its commitInterval) is
+// committed before this returns.
 Result<ImportReport> importFile(const std::string &path, std::optional<ImportFormat> format,
                                 TapeWriter &writer, const ImportOptions &options = {});
 
