@@ -192,20 +192,45 @@ private Q_SLOTS:
         QCOMPARE(countKind(allSteps(*tape.reader), StepKind::ModelCall), int64_t(1));
     }
 
-    // A tau-bench file cut in the middle: the episodes before the cut are kept in the
-    // writer's tape, and the error says how far it got.
-    void truncatedArrayNamesWhereItStopped()
+    // A tau-bench file cut in the middle: the episodes before the cut are imported, and
+    // what was skipped says where the file stops and how far it got.
+    void truncatedArrayKeepsTheEpisodesBeforeTheCut()
     {
         QTemporaryDir dir;
         const std::string bytes = readAll(realData("tau-bench/gpt-4o-airline.json"));
         const std::string path = dir.filePath("cut.json").toStdString();
         writeAll(path, bytes.substr(0, bytes.size() / 2));
         Imported tape = importInto(dir, path);
+        QVERIFY2(tape.report, tape.report ? "" : tape.report.error().message.c_str());
+        const int64_t runs = tape.report->stats.runs;
+        QVERIFY2(runs > 50 && runs < 150, std::to_string(runs).c_str()); // 200 episodes in all
+        QCOMPARE(tape.report->skipped.size(), size_t(1));
+        const std::string &skipped = tape.report->skipped[0];
+        QVERIFY2(skipped.find("/cut.json: not valid JSON at byte") != std::string::npos, skipped.c_str());
+        QVERIFY2(skipped.find("the " + std::to_string(runs) + " complete elements before it were read") !=
+                     std::string::npos,
+                 skipped.c_str());
+        auto runList = tape.reader->runs();
+        QVERIFY(runList);
+        QCOMPARE(int64_t(runList->size()), runs);
+    }
+
+    // The same file cut before its first episode is complete: nothing to keep, an error.
+    void arrayCutBeforeItsFirstElementIsAnError()
+    {
+        QTemporaryDir dir;
+        const std::string bytes = readAll(realData("tau-bench/gpt-4o-airline.json"));
+        const std::string path = dir.filePath("cut.json").toStdString();
+        // Far enough in to be known as OpenAI messages, well inside the first episode.
+        const size_t firstRole = bytes.find("\"role\"");
+        QVERIFY(firstRole != std::string::npos);
+        writeAll(path, bytes.substr(0, firstRole + 200));
+        Imported tape = importInto(dir, path);
         QVERIFY(!tape.report);
         QCOMPARE(tape.report.error().code, ErrorCode::Parse);
         QVERIFY2(tape.report.error().message.find("/cut.json: not valid JSON at byte") != std::string::npos,
                  tape.report.error().message.c_str());
-        QVERIFY2(tape.report.error().message.find("complete elements") != std::string::npos,
+        QVERIFY2(tape.report.error().message.find("after 0 complete elements") != std::string::npos,
                  tape.report.error().message.c_str());
     }
 

@@ -307,7 +307,7 @@ private Q_SLOTS:
         QCOMPARE(imported.report->skipped.size(), size_t(1));
         QVERIFY2(
             imported.report->skipped[0].find("cut.json: not valid JSON") != std::string::npos &&
-                imported.report->skipped[0].find("after 10 complete elements") != std::string::npos,
+                imported.report->skipped[0].find("the 10 complete elements before it were read") != std::string::npos,
             imported.report->skipped[0].c_str());
 
         // A truncated evaluation line is skipped; the others are read.

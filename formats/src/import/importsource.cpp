@@ -116,7 +116,8 @@ struct StopReading {
 } // namespace
 
 Status forEachArrayElement(ImportSource &source,
-                           const std::function<Status(json &&element, int64_t index)> &visit)
+                           const std::function<Status(json &&element, int64_t index)> &visit,
+                           std::string *damage)
 {
     std::istream &in = source.stream();
     int64_t index = 0;
@@ -146,8 +147,14 @@ Status forEachArrayElement(ImportSource &source,
     } catch (const StopReading &stop) {
         return stop.error;
     } catch (const json::parse_error &e) {
-        return source.parseError(0, "not valid JSON at byte " + std::to_string(e.byte) +
-                                        " (after " + std::to_string(index) + " complete elements)");
+        const std::string what = "not valid JSON at byte " + std::to_string(e.byte);
+        if (damage && index > 0) {
+            *damage = what + " (the file is cut short or damaged; the " + std::to_string(index) +
+                      " complete elements before it were read)";
+            source.progressAt(source.size());
+            return {};
+        }
+        return source.parseError(0, what + " (after " + std::to_string(index) + " complete elements)");
     } catch (const std::exception &e) {
         return source.parseError(0, e.what());
     }

@@ -66,9 +66,12 @@ private:
 
 // Calls `visit` with each element of the input's top-level JSON array as soon as it is
 // parsed, so memory is bounded by the largest element rather than the file. `visit`
-// returning an error stops the reading and that error is returned.
+// returning an error stops the reading and that error is returned. With `damage`, JSON
+// that is cut short or damaged after a complete element ends the reading without an
+// error: what is wrong goes there (the elements before it were visited).
 Status forEachArrayElement(ImportSource &source,
-                           const std::function<Status(nlohmann::json &&element, int64_t index)> &visit);
+                           const std::function<Status(nlohmann::json &&element, int64_t index)> &visit,
+                           std::string *damage = nullptr);
 
 // The 1-based line and column of a byte offset in `text`: "line 3, column 17".
 std::string lineAndColumn(std::string_view text, size_t offset);

@@ -181,9 +181,12 @@ Status importOpenAIMessages(ImportSource &source, TrajectoryBuilder &builder)
         return source.parseError(0, "the file is empty");
     in.unget();
     if (first == '[') {
-        Status read = forEachArrayElement(source, [&](json &&element, int64_t index) {
-            return importer.value(std::move(element), index, 0);
-        });
+        std::string damage;
+        Status read = forEachArrayElement(
+            source, [&](json &&element, int64_t index) { return importer.value(std::move(element), index, 0); },
+            &damage);
+        if (!damage.empty())
+            builder.skip(0, damage);
         return read ? importer.finish() : read;
     }
     LineReader lines(source);

@@ -323,16 +323,11 @@ private:
     int64_t m_previousUs = 0;
 };
 
-std::string withoutSourceName(const ImportSource &source, const std::string &message)
-{
-    const std::string prefix = source.name() + ": ";
-    return message.rfind(prefix, 0) == 0 ? message.substr(prefix.size()) : message;
-}
-
 // An exported session: one run, read one event at a time.
 Status importEventList(ImportSource &source, TrajectoryBuilder &builder)
 {
     std::optional<EventStream> events;
+    std::string damage;
     Status read = forEachArrayElement(source, [&](json &&event, int64_t index) -> Status {
         if (!events) {
             RunInfo run;
@@ -345,12 +340,11 @@ Status importEventList(ImportSource &source, TrajectoryBuilder &builder)
             events.emplace(builder, 0, nullptr);
         }
         return events->add(event, size_t(index + 1));
-    });
-    if (!read) {
-        if (!events || read.error().code != ErrorCode::Parse)
-            return read;
-        builder.skip(0, withoutSourceName(source, read.error().message));
-    }
+    }, &damage);
+    if (!read)
+        return read;
+    if (!damage.empty())
+        builder.skip(0, damage);
     if (!events)
         return source.parseError(0, "expected OpenHands events: the exported list is empty");
     return builder.endRun(events->agentState());
