@@ -195,6 +195,15 @@ struct TapeWriter::Impl {
         return {};
     }
 
+    // commitHeld(), with the caches reloaded when it fails.
+    Status commitHeldOrReload()
+    {
+        Status s = commitHeld();
+        if (!s)
+            (void)reloadAfterRollback();
+        return s;
+    }
+
     template <typename Fn>
     auto inTransaction(Fn &&fn) -> decltype(fn())
     {
@@ -243,10 +252,8 @@ struct TapeWriter::Impl {
             return cause;
         }
         if (std::chrono::steady_clock::now() - holdingSince >= options.commitInterval) {
-            if (auto s = commitHeld(); !s) {
-                (void)reloadAfterRollback();
+            if (auto s = commitHeldOrReload(); !s)
                 return s.error();
-            }
         }
         return r;
     }
@@ -789,10 +796,7 @@ TapeWriter::~TapeWriter()
 
 Status TapeWriter::commit()
 {
-    Status s = m_impl->commitHeld();
-    if (!s)
-        (void)m_impl->reloadAfterRollback();
-    return s;
+    return m_impl->commitHeldOrReload();
 }
 
 Result<std::unique_ptr<TapeWriter>> TapeWriter::create(const std::string &path,

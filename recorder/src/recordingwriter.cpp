@@ -38,7 +38,7 @@ void returnFreedMemory()
 // reach (it trims the ends of the main heap only): a long recording would carry the largest
 // exchange's copies along. Fixed thresholds keep the recorder's memory that of what it holds
 // (tst_recorder_traffic: 51 MB resident after a 50 MB request, from 18 MB, before; 23 MB after).
-void fixMemoryThresholds()
+void pinAllocatorThresholds()
 {
 #ifdef __GLIBC__
     static std::once_flag once;
@@ -79,7 +79,7 @@ RecordingWriter::RecordingWriter(std::unique_ptr<formats::TapeWriter> writer,
                                  Redactor redactor, std::optional<BranchStart> branchStart)
     : m_writer(std::move(writer)), m_grouping(std::move(grouping)), m_redactor(std::move(redactor))
 {
-    fixMemoryThresholds();
+    pinAllocatorThresholds();
     if (firstRun && branchStart) {
         auto &slot = m_runs[""];
         slot = std::make_unique<RunRecording>(*firstRun, branchStart->branch);
