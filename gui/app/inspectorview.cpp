@@ -182,10 +182,12 @@ RenderedStep renderStep(const StepContent &content, const RenderLimits &limits)
 
 // The first document of a step is parsed from its visible section cut to this many
 // characters when the section is longer: parsing HTML into a QTextDocument costs about
-// a millisecond per 7 KB, so a long conversation's whole section would keep the step off
-// the screen for tens of milliseconds. The whole section is parsed next, in the background,
-// and takes the first one's place.
-constexpr qsizetype kFirstPaintSectionBytes = 64 * 1024;
+// a millisecond per 7 KB, and the browser then lays the document out on the GUI thread,
+// so a long conversation's whole section would keep the step off the screen for tens of
+// milliseconds. 16 KB is some 200 lines, more than a tall inspector shows; a 64 KB cut
+// took 8-20 ms to parse and 6-12 ms to lay out on the kernel session's long requests.
+// The whole section is parsed next, in the background, and takes the first one's place.
+constexpr qsizetype kFirstPaintSectionBytes = 16 * 1024;
 
 // What the step job hands back: every section's HTML, and the one that was visible when
 // the job started, parsed; `partial` when that document was parsed from a shorter cut.
