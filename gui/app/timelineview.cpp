@@ -240,7 +240,7 @@ TimelineView::TimelineView(ViewState *state, QWidget *parent)
     connect(m_state, &ViewState::indexChanged, this, &TimelineView::rebuild);
     connect(m_state, &ViewState::filterChanged, this, [this] {
         rebuildFilter();
-        update();
+        invalidateLayer();
     });
     connect(m_state, &ViewState::visibleRangeChanged, this, &TimelineView::followRange);
     connect(m_state, &ViewState::currentStepChanged, this, &TimelineView::revealCurrentStep);
@@ -289,7 +289,7 @@ void TimelineView::rebuild()
     if (!m_index) {
         m_geometry.setRun(0, 0);
         updateWidth();
-        update();
+        invalidateLayer();
         return;
     }
     const TapeIndex &index = *m_index;
@@ -424,7 +424,7 @@ void TimelineView::rebuild()
     rebuildFilter();
     findEvaluations();
     updateGeometry();
-    update();
+    invalidateLayer();
 }
 
 void TimelineView::rebuildFilter()
@@ -513,7 +513,7 @@ void TimelineView::applyEvaluations(const std::vector<int64_t> &rows)
             m_lanes[l].evalItems.push_back(item);
         }
     }
-    update();
+    invalidateLayer();
 }
 
 // ---------------------------------------------------------------------------------------
@@ -596,7 +596,7 @@ void TimelineView::setFindings(std::vector<TimelineFinding> findings)
     std::sort(findings.begin(), findings.end(),
               [](const TimelineFinding &a, const TimelineFinding &b) { return a.startUs < b.startUs; });
     m_findings = std::move(findings);
-    update();
+    invalidateLayer();
 }
 
 QRect TimelineView::findingsRect() const
@@ -771,11 +771,24 @@ QColor TimelineView::colorOf(const StepRow &row) const
     }
 }
 
+void TimelineView::invalidateLayer()
+{
+    ++m_layerGeneration;
+    update();
+}
+
+TimelineView::LayerKey TimelineView::layerKey() const
+{
+    return {size(),          devicePixelRatioF(),  m_geometry.startUs(),
+            m_geometry.endUs(), m_laneScroll,     palette().cacheKey(),
+            font().key(),    m_layerGeneration};
+}
+
 void TimelineView::paintEvent(QPaintEvent *)
 {
     QPainter p(this);
-    p.fillRect(rect(), palette().base());
     if (!m_index || m_index->rowCount() == 0) {
+        p.fillRect(rect(), palette().base());
         // The loader's first index has the summary but no rows yet.
         const QString text = !m_index                           ? tr("No tape open")
                              : m_index->summary().stepCount > 0 ? tr("Reading steps…")
@@ -784,7 +797,23 @@ void TimelineView::paintEvent(QPaintEvent *)
         p.drawText(rect(), Qt::AlignCenter, text);
         return;
     }
+    const LayerKey key = layerKey();
+    if (m_layer.isNull() || !(key == m_layerKey)) {
+        if (m_layer.size() != size() * devicePixelRatioF()) {
+            m_layer = QPixmap(size() * devicePixelRatioF());
+            m_layer.setDevicePixelRatio(devicePixelRatioF());
+        }
+        QPainter layer(&m_layer);
+        paintLayer(layer);
+        m_layerKey = key;
+    }
+    p.drawPixmap(0, 0, m_layer);
+    paintCursor(p);
+}
 
+void TimelineView::paintLayer(QPainter &p) const
+{
+    p.fillRect(rect(), palette().base());
     // The label width sets the spacing: measure the labels at the finest spacing that
     // fits, and step up once if they would touch.
     TimelineTicks ticks = m_geometry.ticks();
@@ -835,15 +864,30 @@ void TimelineView::paintEvent(QPaintEvent *)
         paintLane(p, m_lanes[size_t(i)], r);
         paintMarkers(p, m_lanes[size_t(i)], r);
     }
-    paintSelection(p);
-    const double cursorX = m_geometry.mapTimeToX(double(m_state->cursorUs()));
-    if (cursorX >= 0 && cursorX <= m_geometry.width()) {
-        p.setPen(QPen(palette().color(QPalette::WindowText), 1.5));
-        p.drawLine(QPointF(cursorX, lanesTop()), QPointF(cursorX, lanesBottom()));
-    }
     p.restore();
 
     paintMinimap(p);
+}
+
+// The selected step and the playback cursor, over the layer.
+void TimelineView::paintCursor(QPainter &p) const
+{
+    const QRect lanesArea(plotLeft(), lanesTop(), width() - plotLeft(), lanesBottom() - lanesTop());
+    p.save();
+    p.setClipRect(lanesArea);
+    p.translate(plotLeft(), 0);
+    paintSelection(p);
+    const QPen cursorPen(palette().color(QPalette::WindowText), 1.5);
+    const double cursorX = m_geometry.mapTimeToX(double(m_state->cursorUs()));
+    if (cursorX >= 0 && cursorX <= m_geometry.width()) {
+        p.setPen(cursorPen);
+        p.drawLine(QPointF(cursorX, lanesTop()), QPointF(cursorX, lanesBottom()));
+    }
+    p.restore();
+    const QRect minimap = minimapRect();
+    const double minimapCursorX = minimapX(double(m_state->cursorUs()));
+    p.setPen(QPen(palette().color(QPalette::WindowText), 1));
+    p.drawLine(QPointF(minimapCursorX, minimap.top()), QPointF(minimapCursorX, minimap.bottom()));
 }
 
 void TimelineView::paintAxis(QPainter &p, const TimelineTicks &ticks) const
@@ -1159,10 +1203,6 @@ void TimelineView::paintMinimap(QPainter &p) const
         if (errors[size_t(c)])
             p.fillRect(QRectF(r.left() + c, r.top() + 1, 1, 3), errorColor());
     }
-
-    const double cursorX = minimapX(double(m_state->cursorUs()));
-    p.setPen(QPen(palette().color(QPalette::WindowText), 1));
-    p.drawLine(QPointF(cursorX, r.top()), QPointF(cursorX, r.bottom()));
 
     double x0 = minimapX(double(m_geometry.startUs()));
     double x1 = minimapX(double(m_geometry.endUs()));

@@ -23,6 +23,7 @@
 #include "viewstate.h"
 
 #include <QColor>
+#include <QPixmap>
 #include <QWidget>
 
 #include <memory>
@@ -124,6 +125,25 @@ private:
     void paintFindings(QPainter &p) const;
     void paintSelection(QPainter &p) const;
     void paintMinimap(QPainter &p) const;
+    void paintLayer(QPainter &p) const;
+    void paintCursor(QPainter &p) const;
+
+    // What m_layer was painted from. paintEvent paints the picture again only when one of
+    // these changed: moving the selection or the playback cursor draws their marks over the
+    // picture instead of every step in view again.
+    struct LayerKey {
+        QSize size;
+        qreal devicePixelRatio = 0;
+        int64_t startUs = 0, endUs = 0;
+        int laneScroll = 0;
+        qint64 palette = 0;
+        QString font;
+        uint64_t generation = 0;
+        bool operator==(const LayerKey &) const = default;
+    };
+    LayerKey layerKey() const;
+    // The lanes, the filter, the evaluation marks or the findings changed.
+    void invalidateLayer();
     QColor colorOf(const StepRow &row) const;
 
     ViewState *m_state;
@@ -140,6 +160,10 @@ private:
     int64_t m_evaluationCount = 0;
     int m_labelWidth = 120;
     int m_laneScroll = 0; // px the lanes are scrolled up by
+
+    QPixmap m_layer; // the axis, lanes, findings and minimap, without selection and cursor
+    LayerKey m_layerKey;
+    uint64_t m_layerGeneration = 0;
 
     Drag m_drag = Drag::None;
     QPoint m_pressPos;
