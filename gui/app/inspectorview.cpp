@@ -209,7 +209,8 @@ struct LoadedWire {
 } // namespace
 
 InspectorView::InspectorView(ViewState *state, QWidget *parent)
-    : QWidget(parent), m_state(state), m_jobs(new JobRunner(this)), m_header(new QLabel(this)),
+    : QWidget(parent), m_state(state), m_jobs(new JobRunner(this)),
+      m_prefetch(new JobRunner(this, JobRunner::Lane::Prefetch)), m_header(new QLabel(this)),
       m_tabs(new QTabWidget(this))
 {
     m_header->setTextFormat(Qt::RichText);
@@ -250,6 +251,7 @@ InspectorView::InspectorView(ViewState *state, QWidget *parent)
 
 InspectorView::~InspectorView()
 {
+    *m_documentsCancelled = true; // a prefetch still running stops at its next document
     // The browsers outlive this body (QWidget deletes its children later) and must not be
     // left pointing at the documents released with m_displayed.
     for (QTextBrowser *browser : m_browsers)
@@ -382,7 +384,7 @@ void InspectorView::prepareOtherDocuments()
         if (int(i) != m_partialSection)
             order.push_back(i);
     }
-    m_jobs->start<Documents>(
+    m_prefetch->start<Documents>(
         QLatin1String(kDocumentsJob),
         [wanted, font, order, cancelled = m_documentsCancelled] {
             Documents out;
@@ -444,7 +446,7 @@ void InspectorView::cancelDocuments()
 {
     m_jobs->cancel(QLatin1String(kRequestBodyJob));
     m_requestBodyPending = false;
-    m_jobs->cancel(QLatin1String(kDocumentsJob));
+    m_prefetch->cancel(QLatin1String(kDocumentsJob));
     // A superseded job stops between documents rather than parse the rest for nothing,
     // on a core the next step's load wants.
     *m_documentsCancelled = true;

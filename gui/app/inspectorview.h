@@ -84,6 +84,7 @@ private:
 
     ViewState *m_state;
     JobRunner *m_jobs;
+    JobRunner *m_prefetch; // the documents of the sections not on screen
     QLabel *m_header;
     QTabWidget *m_tabs;
     std::array<QTextBrowser *, kInspectorSectionCount> m_browsers{};

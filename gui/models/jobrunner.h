@@ -16,9 +16,16 @@
 #include <QString>
 #include <QThreadPool>
 
+#include <array>
 #include <functional>
 #include <map>
 #include <memory>
+#include <utility>
+
+#ifdef __linux__
+#include <sys/resource.h>
+#include <unistd.h>
+#endif
 
 namespace tapedeck::gui {
 
@@ -28,10 +35,14 @@ public:
     // Interactive jobs (a step for the inspector, a search, a save) answer a click and must
     // not queue behind scans of the whole run (a regex over every tool output, finding the
     // benchmark evaluations), which run on a pool of their own with one thread.
-    enum class Lane { Interactive, Background };
+    // Prefetch jobs prepare what may be looked at next (the inspector's other sections), on
+    // one thread at a low priority, so that they do not slow the GUI thread or an
+    // interactive job: stepping through long requests, that parse took a core from the next
+    // step's load and paint.
+    enum class Lane { Interactive, Background, Prefetch };
 
     explicit JobRunner(QObject *parent = nullptr, Lane lane = Lane::Interactive)
-        : QObject(parent), m_pool(lane == Lane::Background ? backgroundPool() : QThreadPool::globalInstance())
+        : QObject(parent), m_pool(poolFor(lane)), m_lowPriority(lane == Lane::Prefetch)
     {
     }
 
@@ -42,8 +53,10 @@ public:
     {
         const uint64_t generation = ++m_generations[kind];
         QPointer<JobRunner> self(this);
-        m_pool->start([self, kind, generation, work = std::move(work),
-                                              done = std::move(done)]() mutable {
+        m_pool->start([self, kind, generation, lowPriority = m_lowPriority,
+                       work = std::move(work), done = std::move(done)]() mutable {
+            if (lowPriority)
+                lowerThisThreadsPriority();
             auto result = std::make_shared<T>(work());
             // The result goes by way of the application object, which outlives every
             // runner; `self` is only looked at there, on the GUI thread, where the runner
@@ -68,17 +81,47 @@ public:
     }
 
 private:
-    static QThreadPool *backgroundPool()
+    // The pools of one thread are made on first use, as children of the application object.
+    // As that object is destroyed, before it is gone, every pool is emptied and waited for:
+    // a job still running then (a prefetch at its low priority on a busy machine) may still
+    // hand its result to the application object, which drops it.
+    static QThreadPool *poolFor(Lane lane)
     {
-        static QThreadPool *pool = [] {
-            auto *p = new QThreadPool(QCoreApplication::instance());
-            p->setMaxThreadCount(1);
-            return p;
+        if (lane == Lane::Interactive)
+            return QThreadPool::globalInstance();
+        static const std::array<QThreadPool *, 2> pools = [] {
+            std::array<QThreadPool *, 2> made{};
+            for (QThreadPool *&p : made) {
+                p = new QThreadPool(QCoreApplication::instance());
+                p->setMaxThreadCount(1);
+            }
+            qAddPostRoutine([] {
+                for (QThreadPool *p : {poolFor(Lane::Background), poolFor(Lane::Prefetch),
+                                       QThreadPool::globalInstance()}) {
+                    p->clear();
+                    p->waitForDone();
+                }
+            });
+            return made;
         }();
-        return pool;
+        return pools[lane == Lane::Background ? 0 : 1];
+    }
+
+    // Linux keeps a nice value per thread. At 19 a thread gets a small share of a core the
+    // GUI thread also wants, and all of an idle one. (QThread's priorities do nothing for
+    // ordinary threads there, and its idle priority can leave a thread without any CPU for
+    // as long as the machine is busy.)
+    static void lowerThisThreadsPriority()
+    {
+#ifdef __linux__
+        static thread_local bool lowered = false;
+        if (!std::exchange(lowered, true))
+            setpriority(PRIO_PROCESS, id_t(gettid()), 19);
+#endif
     }
 
     QThreadPool *m_pool;
+    bool m_lowPriority;
     std::map<QString, uint64_t> m_generations;
 };
 

@@ -3,6 +3,7 @@
 // QAbstractItemModelTester, which checks every call against the model contract.
 #include "bookmarkmodel.h"
 #include "guitestutil.h"
+#include "jobrunner.h"
 #include "navigatormodel.h"
 #include "playbackcontroller.h"
 #include "searchmodel.h"
@@ -14,6 +15,12 @@
 #include <QFileInfo>
 #include <QSignalSpy>
 #include <QTest>
+#include <QThread>
+
+#include <map>
+
+#include <sys/resource.h>
+#include <unistd.h>
 
 using namespace tapedeck;
 using namespace tapedeck::gui;
@@ -355,6 +362,33 @@ private Q_SLOTS:
         QVERIFY(!playback.isPlaying());
         QCOMPARE(playing.count(), 2);
         QVERIFY(state.currentStep().value > 0);
+    }
+
+    // Prefetch jobs run at the lowest priority, and lowering it leaves the other lanes as
+    // they were; every lane hands its result back on the GUI thread.
+    void jobLanes()
+    {
+        const auto niceOfThisThread = [] {
+            errno = 0;
+            return getpriority(PRIO_PROCESS, id_t(gettid()));
+        };
+        const int ours = niceOfThisThread();
+        std::map<JobRunner::Lane, int> nice;
+        for (auto lane : {JobRunner::Lane::Prefetch, JobRunner::Lane::Interactive,
+                          JobRunner::Lane::Background}) {
+            JobRunner jobs(nullptr, lane);
+            bool done = false;
+            jobs.start<int>(QStringLiteral("nice"), niceOfThisThread, [&](int n) {
+                QCOMPARE(QThread::currentThread(), qApp->thread());
+                nice[lane] = n;
+                done = true;
+            });
+            QTRY_VERIFY_WITH_TIMEOUT(done, 10000);
+        }
+        QCOMPARE(nice[JobRunner::Lane::Prefetch], 19);
+        QCOMPARE(nice[JobRunner::Lane::Interactive], ours);
+        QCOMPARE(nice[JobRunner::Lane::Background], ours);
+        QCOMPARE(niceOfThisThread(), ours);
     }
 };
 
