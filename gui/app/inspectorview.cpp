@@ -311,6 +311,7 @@ void InspectorView::load(StepIndex step)
             if (out.partial) {
                 RenderLimits first = limits;
                 first.sectionBytes = kFirstPaintSectionBytes;
+                first.firstPart = true;
                 out.document = makeDocument(renderSection(content, first, InspectorSection(section)), font);
             } else {
                 out.document = makeDocument(html, font);

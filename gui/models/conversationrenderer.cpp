@@ -234,9 +234,13 @@ QString page(const QString &body)
 // left out, and take() ends the section with a note saying how much.
 class Html {
 public:
-    explicit Html(qsizetype budget) : m_budget(budget) {}
+    explicit Html(qsizetype budget, bool firstPart = false)
+        : m_budget(budget), m_firstPart(firstPart)
+    {
+    }
 
     bool full() const { return m_out.size() >= m_budget; }
+    bool firstPart() const { return m_firstPart; }
     qsizetype size() const { return m_out.size(); }
     qsizetype remaining() const { return std::max<qsizetype>(0, m_budget - m_out.size()); }
 
@@ -263,7 +267,12 @@ public:
     // `what` names the piece in the note ("section", "message").
     QString take(const char *what = "section")
     {
-        if (m_leftOut > 0 || full()) {
+        if (m_leftOut == 0 && !full())
+            return std::move(m_out);
+        if (m_firstPart) {
+            m_out += QStringLiteral("<p class=\"note\">The rest of this %1 is on its way…</p>")
+                         .arg(QLatin1String(what));
+        } else {
             m_out += QStringLiteral("<p class=\"note\">This %1 was cut at %2 to keep the "
                                     "view quick%3.</p>")
                          .arg(QLatin1String(what), formatBytes(m_budget),
@@ -277,12 +286,15 @@ public:
 private:
     QString m_out;
     qsizetype m_budget;
+    bool m_firstPart;
     qsizetype m_leftOut = 0;
 };
 
 void cutNote(Html &h, qsizetype shown, qsizetype total)
 {
-    if (total > shown) {
+    // In the first part of a page, a block that ends the part is continued by the whole,
+    // and the section's own note says so.
+    if (total > shown && !(h.firstPart() && h.full())) {
         h << QStringLiteral("<p class=\"note\">… %1 more not shown (%2 in all).</p>")
                  .arg(formatBytes(total - shown), formatBytes(total));
     }
@@ -836,9 +848,12 @@ void messageList(Html &h, const ReadRequest &request, size_t first, const Render
         int64_t bytes = 0;
         for (size_t i = next; i < end; ++i)
             bytes += messageBytes(all[i]);
-        h << QStringLiteral("<p class=\"note\">Messages %1 – %2 (%3 messages, about %4) are "
-                            "left out to keep the view quick; the Wire tab has the exact "
-                            "request.</p>")
+        h << (limits.firstPart
+                  ? QStringLiteral("<p class=\"note\">Messages %1 – %2 (%3 messages, about %4) "
+                                   "are on their way…</p>")
+                  : QStringLiteral("<p class=\"note\">Messages %1 – %2 (%3 messages, about %4) "
+                                   "are left out to keep the view quick; the Wire tab has the "
+                                   "exact request.</p>"))
                  .arg(next + 1)
                  .arg(end)
                  .arg(end - next)
@@ -1224,7 +1239,7 @@ struct Renderers {
 
     QString conversation(const Step &step, const ReadRequest *request, const Step *toolCall) const
     {
-        Html h(limits.sectionBytes);
+        Html h(limits.sectionBytes, limits.firstPart);
         if (step.kind == StepKind::ModelCall && request) {
             requestSummary(h, step, *request, limits.blockBytes);
             h << QStringLiteral("<h3><a name=\"messages\"></a>Messages (%1)</h3>")
@@ -1306,7 +1321,7 @@ struct Renderers {
                 QStringLiteral("New in this request"),
                 QStringLiteral("Only a model call has a request; this step is a %1.")
                     .arg(stepKindLabel(step.kind)));
-        Html h(limits.sectionBytes);
+        Html h(limits.sectionBytes, limits.firstPart);
         h << "<h2>New in this request</h2>";
         if (!previous || !before) {
             h << "<p>This is the thread's first model call: all of its request is new.</p>";
@@ -1406,7 +1421,7 @@ struct Renderers {
                                                 QStringLiteral("Only a model call has a response; "
                                                                "this step is a %1.")
                                                     .arg(stepKindLabel(step.kind)));
-        Html h(limits.sectionBytes);
+        Html h(limits.sectionBytes, limits.firstPart);
         const fw::Api api = *request->api;
         h << QStringLiteral("<h2>Response · %1</h2>").arg(escaped(step.name));
         const std::string problem = stringMember(step.payload, "tapedeck_problem");
@@ -1490,7 +1505,7 @@ struct Renderers {
 
     QString usage(const Step &step) const
     {
-        Html h(limits.sectionBytes);
+        Html h(limits.sectionBytes, limits.firstPart);
         h << QStringLiteral("<h2>Usage and timing · %1</h2>").arg(heading(step));
         h << "<table cellspacing=\"0\" cellpadding=\"1\">";
         keyValueRow(h, QStringLiteral("status"), statusHtml(step));
@@ -1550,7 +1565,7 @@ struct Renderers {
                                                 QStringLiteral("No wire exchange was recorded "
                                                                "for this step."));
         const formats::WireExchange &w = *step.wire;
-        Html h(limits.sectionBytes);
+        Html h(limits.sectionBytes, limits.firstPart);
         h << QStringLiteral("<h2><span class=\"mono\">%1 %2</span> → %3</h2>")
                  .arg(escaped(w.method), escaped(w.url),
                       w.status == 0 ? QStringLiteral("<span class=\"err\">no response</span>")

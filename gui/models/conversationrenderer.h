@@ -37,6 +37,9 @@ struct RenderLimits {
     qsizetype sectionBytes = 512 * 1024; // the HTML of one whole section, in characters
     // Thinking shown whole, or folded to the start of its first line.
     bool thinkingExpanded = false;
+    // The section is rendered as the first part of a page whose whole follows: a cut at
+    // sectionBytes says the rest is on its way rather than left out.
+    bool firstPart = false;
 };
 
 // The link a thinking block's title line points to: the inspector folds or unfolds every

@@ -493,6 +493,41 @@ private Q_SLOTS:
         QVERIFY(many.contains(QLatin1String("left out to keep the view quick")));
     }
 
+    // The first part of a page shown while its whole is parsed says that the rest follows,
+    // not that it was left out.
+    void firstPartOfASection()
+    {
+        std::vector<json> messages;
+        for (int i = 0; i < 50; ++i)
+            messages.push_back(user("message number " + std::to_string(i + 1) + "\n" +
+                                    std::string(1024, 'x')));
+        const Step call = modelCall(messages, {{"model", "m"}});
+        Step result;
+        result.kind = StepKind::ToolResult;
+        result.name = "cat";
+        result.payload = {{"output", std::string(40 * 1024, 'y')}, {"is_error", false}};
+        RenderLimits limits;
+        limits.sectionBytes = 8 * 1024;
+        const ConversationRenderer cutting(limits);
+        QVERIFY(cutting.conversation(call).contains(QLatin1String("left out to keep the view")));
+        QVERIFY(cutting.conversation(result).contains(QLatin1String("was cut at 8.0 KiB")));
+
+        limits.firstPart = true;
+        const ConversationRenderer first(limits);
+        const QString conversation = first.conversation(call);
+        QVERIFY(conversation.contains(QLatin1String("message number 50")));
+        QVERIFY(conversation.contains(QLatin1String("are on their way")));
+        QVERIFY(!conversation.contains(QLatin1String("left out")));
+        const QString output = first.conversation(result);
+        QVERIFY(output.contains(QLatin1String("The rest of this section is on its way")));
+        QVERIFY(!output.contains(QLatin1String("was cut at")));
+        QVERIFY(!output.contains(QLatin1String("not shown")));
+        QVERIFY(output.size() < 12 * 1024);
+        // A section that fits says nothing of the kind.
+        QVERIFY(!first.conversation(modelCall({user("hi")}, {{"model", "m"}}))
+                     .contains(QLatin1String("on its way")));
+    }
+
     // Arguments that hold text of several lines (a file to write, the text an edit
     // replaces) show it as text, not as one line of \n escapes.
     void multiLineArguments()
