@@ -779,9 +779,16 @@ void TimelineView::invalidateLayer()
 
 TimelineView::LayerKey TimelineView::layerKey() const
 {
-    return {size(),          devicePixelRatioF(),  m_geometry.startUs(),
-            m_geometry.endUs(), m_laneScroll,     palette().cacheKey(),
-            font().key(),    m_layerGeneration};
+    LayerKey key;
+    key.size = size();
+    key.devicePixelRatio = devicePixelRatioF();
+    key.startUs = m_geometry.startUs();
+    key.endUs = m_geometry.endUs();
+    key.laneScroll = m_laneScroll;
+    key.palette = palette().cacheKey();
+    key.font = font().key();
+    key.generation = m_layerGeneration;
+    return key;
 }
 
 void TimelineView::paintEvent(QPaintEvent *)

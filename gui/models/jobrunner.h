@@ -53,8 +53,8 @@ public:
     {
         const uint64_t generation = ++m_generations[kind];
         QPointer<JobRunner> self(this);
-        m_pool->start([self, kind, generation, lowPriority = m_lowPriority,
-                       work = std::move(work), done = std::move(done)]() mutable {
+        m_pool->start([self, kind, generation, lowPriority = m_lowPriority, work = std::move(work),
+                       done = std::move(done)]() mutable {
             if (lowPriority)
                 lowerThisThreadsPriority();
             auto result = std::make_shared<T>(work());
