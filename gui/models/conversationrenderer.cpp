@@ -241,6 +241,8 @@ public:
 
     bool full() const { return m_out.size() >= m_budget; }
     bool firstPart() const { return m_firstPart; }
+    // A block was cut by what was left of the budget before the budget was full.
+    void markCut() { m_cut = true; }
     qsizetype size() const { return m_out.size(); }
     qsizetype remaining() const { return std::max<qsizetype>(0, m_budget - m_out.size()); }
 
@@ -267,7 +269,7 @@ public:
     // `what` names the piece in the note ("section", "message").
     QString take(const char *what = "section")
     {
-        if (m_leftOut == 0 && !full())
+        if (m_leftOut == 0 && !full() && !m_cut)
             return std::move(m_out);
         if (m_firstPart) {
             m_out += QStringLiteral("<p class=\"note\">The rest of this %1 is on its way…</p>")
@@ -287,17 +289,24 @@ private:
     QString m_out;
     qsizetype m_budget;
     bool m_firstPart;
+    bool m_cut = false;
     qsizetype m_leftOut = 0;
 };
 
-void cutNote(Html &h, qsizetype shown, qsizetype total)
+// After a block shown up to `shown` of its `total` bytes, with `limit` its own cap. Cut
+// short of that cap, the section's budget cut it: in the first part of a page the whole
+// continues it, and the section's note says so. (The margin allows for the cut backing
+// off to the start of a UTF-8 character.)
+void cutNote(Html &h, qsizetype shown, qsizetype total, qsizetype limit)
 {
-    // In the first part of a page, a block that ends the part is continued by the whole,
-    // and the section's own note says so.
-    if (total > shown && !(h.firstPart() && h.full())) {
-        h << QStringLiteral("<p class=\"note\">… %1 more not shown (%2 in all).</p>")
-                 .arg(formatBytes(total - shown), formatBytes(total));
+    if (total <= shown)
+        return;
+    if (h.firstPart() && shown < limit - 4) {
+        h.markCut();
+        return;
     }
+    h << QStringLiteral("<p class=\"note\">… %1 more not shown (%2 in all).</p>")
+             .arg(formatBytes(total - shown), formatBytes(total));
 }
 
 // A block in monospace, cut at `limit` bytes.
@@ -308,7 +317,7 @@ void monoBlock(Html &h, std::string_view text, qsizetype limit, const char *cssC
                    : QStringLiteral("<pre>"));
     h.text(shown);
     h << "</pre>";
-    cutNote(h, qsizetype(shown.size()), qsizetype(text.size()));
+    cutNote(h, qsizetype(shown.size()), qsizetype(text.size()), limit);
 }
 
 void jsonBlock(Html &h, const json &value, qsizetype limit)
@@ -375,7 +384,7 @@ void proseBlock(Html &h, std::string_view text, qsizetype limit)
     if (inCode)
         flushCode();
     flushParagraph();
-    cutNote(h, qsizetype(shown.size()), qsizetype(text.size()));
+    cutNote(h, qsizetype(shown.size()), qsizetype(text.size()), limit);
 }
 
 void keyValueRow(Html &h, const QString &key, const QString &valueHtml)
@@ -825,7 +834,7 @@ void messageList(Html &h, const ReadRequest &request, size_t first, const Render
     qsizetype used = 0;
     size_t next = first;
     for (; next < all.size() && used < room / 4 && head.size() < kMaxCards / 4; ++next) {
-        Html card(room);
+        Html card(room, limits.firstPart);
         messageCard(card, all[next], next + 1, request, limits);
         head.push_back(card.take("message"));
         used += head.back().size();
@@ -833,7 +842,7 @@ void messageList(Html &h, const ReadRequest &request, size_t first, const Render
     std::vector<QString> tail; // in reverse order
     size_t end = all.size();
     while (end > next && used < room && head.size() + tail.size() < kMaxCards) {
-        Html card(room - used);
+        Html card(room - used, limits.firstPart);
         messageCard(card, all[end - 1], end, request, limits);
         const QString html = card.take("message");
         if (used + html.size() > room && !tail.empty())
@@ -850,7 +859,7 @@ void messageList(Html &h, const ReadRequest &request, size_t first, const Render
             bytes += messageBytes(all[i]);
         h << (limits.firstPart
                   ? QStringLiteral("<p class=\"note\">Messages %1 – %2 (%3 messages, about %4) "
-                                   "are on their way…</p>")
+                                   "are not in this first part; the whole section follows.</p>")
                   : QStringLiteral("<p class=\"note\">Messages %1 – %2 (%3 messages, about %4) "
                                    "are left out to keep the view quick; the Wire tab has the "
                                    "exact request.</p>"))
@@ -1066,7 +1075,7 @@ void bodyBlock(Html &h, const std::string &body, qsizetype limit, const QString 
                               : QString(),
                   exact);
     h << "<pre>" << text << "</pre>";
-    cutNote(h, qsizetype(shown.size()), qsizetype(body.size()));
+    cutNote(h, qsizetype(shown.size()), qsizetype(body.size()), limit);
 }
 
 // A stream as its events, each with the time its last byte arrived (from the chunk map).

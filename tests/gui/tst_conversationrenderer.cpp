@@ -501,6 +501,8 @@ private Q_SLOTS:
         for (int i = 0; i < 50; ++i)
             messages.push_back(user("message number " + std::to_string(i + 1) + "\n" +
                                     std::string(1024, 'x')));
+        // The last message is longer than the whole first part.
+        messages.push_back(user("message number 51\n" + std::string(20 * 1024, 'z')));
         const Step call = modelCall(messages, {{"model", "m"}});
         Step result;
         result.kind = StepKind::ToolResult;
@@ -515,9 +517,12 @@ private Q_SLOTS:
         limits.firstPart = true;
         const ConversationRenderer first(limits);
         const QString conversation = first.conversation(call);
-        QVERIFY(conversation.contains(QLatin1String("message number 50")));
-        QVERIFY(conversation.contains(QLatin1String("are on their way")));
+        QVERIFY(conversation.contains(QLatin1String("message number 51")));
+        QVERIFY(conversation.contains(QLatin1String("are not in this first part")));
+        QVERIFY(conversation.contains(QLatin1String("is on its way")));
         QVERIFY(!conversation.contains(QLatin1String("left out")));
+        QVERIFY(!conversation.contains(QLatin1String("not shown")));
+        QVERIFY(!conversation.contains(QLatin1String("was cut at")));
         const QString output = first.conversation(result);
         QVERIFY(output.contains(QLatin1String("The rest of this section is on its way")));
         QVERIFY(!output.contains(QLatin1String("was cut at")));
