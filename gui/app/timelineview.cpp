@@ -782,10 +782,11 @@ TimelineView::LayerKey TimelineView::layerKey() const
     LayerKey key;
     key.size = size();
     key.devicePixelRatio = devicePixelRatioF();
-    key.startUs = m_geometry.startUs();
-    key.endUs = m_geometry.endUs();
+    key.startUs = m_geometry.mapXToTimeExact(0);
+    key.spanUs = m_geometry.spanUs();
     key.laneScroll = m_laneScroll;
     key.palette = palette().cacheKey();
+    key.colorGroup = palette().currentColorGroup();
     key.font = font().key();
     key.generation = m_layerGeneration;
     return key;
@@ -806,7 +807,8 @@ void TimelineView::paintEvent(QPaintEvent *)
     }
     const LayerKey key = layerKey();
     if (m_layer.isNull() || !(key == m_layerKey)) {
-        if (m_layer.size() != size() * devicePixelRatioF()) {
+        if (m_layer.size() != size() * devicePixelRatioF() ||
+            m_layer.devicePixelRatio() != devicePixelRatioF()) {
             m_layer = QPixmap(size() * devicePixelRatioF());
             m_layer.setDevicePixelRatio(devicePixelRatioF());
         }

@@ -23,6 +23,7 @@
 #include "viewstate.h"
 
 #include <QColor>
+#include <QPalette>
 #include <QPixmap>
 #include <QWidget>
 
@@ -134,9 +135,10 @@ private:
     struct LayerKey {
         QSize size;
         qreal devicePixelRatio = 0;
-        int64_t startUs = 0, endUs = 0;
+        double startUs = 0, spanUs = 0; // exact: a drag moves the window by less than 1 µs
         int laneScroll = 0;
         qint64 palette = 0;
+        QPalette::ColorGroup colorGroup = QPalette::Active; // not in the palette's cache key
         QString font;
         uint64_t generation = 0;
         bool operator==(const LayerKey &) const = default;
