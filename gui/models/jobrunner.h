@@ -16,6 +16,7 @@
 #include <QString>
 #include <QThreadPool>
 
+#include <algorithm>
 #include <array>
 #include <functional>
 #include <map>
@@ -23,7 +24,9 @@
 #include <utility>
 
 #ifdef __linux__
+#include <cerrno>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #endif
 
@@ -107,16 +110,22 @@ private:
         return pools[lane == Lane::Background ? 0 : 1];
     }
 
-    // Linux keeps a nice value per thread. At 19 a thread gets a small share of a core the
-    // GUI thread also wants, and all of an idle one. (QThread's priorities do nothing for
-    // ordinary threads there, and its idle priority can leave a thread without any CPU for
-    // as long as the machine is busy.)
+    // Linux keeps a nice value per thread. Ten above the GUI thread's, a thread gets about
+    // a tenth of a core the GUI thread also wants, and all of an idle one: a long page parsed
+    // there still arrives within a second on a busy machine. (QThread's priorities do
+    // nothing for ordinary threads there, and its idle priority can leave a thread without
+    // any CPU for as long as the machine is busy.)
     static void lowerThisThreadsPriority()
     {
 #ifdef __linux__
         static thread_local bool lowered = false;
-        if (!std::exchange(lowered, true))
-            setpriority(PRIO_PROCESS, id_t(gettid()), 19);
+        if (std::exchange(lowered, true))
+            return;
+        const auto thread = id_t(syscall(SYS_gettid));
+        errno = 0;
+        const int nice = getpriority(PRIO_PROCESS, thread); // -1 is a nice value too
+        if (errno == 0)
+            setpriority(PRIO_PROCESS, thread, std::min(nice + 10, 19));
 #endif
     }
 
