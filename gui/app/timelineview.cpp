@@ -886,10 +886,9 @@ void TimelineView::paintCursor(QPainter &p) const
     p.setClipRect(lanesArea);
     p.translate(plotLeft(), 0);
     paintSelection(p);
-    const QPen cursorPen(palette().color(QPalette::WindowText), 1.5);
     const double cursorX = m_geometry.mapTimeToX(double(m_state->cursorUs()));
     if (cursorX >= 0 && cursorX <= m_geometry.width()) {
-        p.setPen(cursorPen);
+        p.setPen(QPen(palette().color(QPalette::WindowText), 1.5));
         p.drawLine(QPointF(cursorX, lanesTop()), QPointF(cursorX, lanesBottom()));
     }
     p.restore();

@@ -238,6 +238,8 @@ public:
         : m_budget(budget), m_firstPart(firstPart)
     {
     }
+    // A whole section.
+    explicit Html(const RenderLimits &limits) : Html(limits.sectionBytes, limits.firstPart) {}
 
     bool full() const { return m_out.size() >= m_budget; }
     bool firstPart() const { return m_firstPart; }
@@ -1248,7 +1250,7 @@ struct Renderers {
 
     QString conversation(const Step &step, const ReadRequest *request, const Step *toolCall) const
     {
-        Html h(limits.sectionBytes, limits.firstPart);
+        Html h(limits);
         if (step.kind == StepKind::ModelCall && request) {
             requestSummary(h, step, *request, limits.blockBytes);
             h << QStringLiteral("<h3><a name=\"messages\"></a>Messages (%1)</h3>")
@@ -1330,7 +1332,7 @@ struct Renderers {
                 QStringLiteral("New in this request"),
                 QStringLiteral("Only a model call has a request; this step is a %1.")
                     .arg(stepKindLabel(step.kind)));
-        Html h(limits.sectionBytes, limits.firstPart);
+        Html h(limits);
         h << "<h2>New in this request</h2>";
         if (!previous || !before) {
             h << "<p>This is the thread's first model call: all of its request is new.</p>";
@@ -1430,7 +1432,7 @@ struct Renderers {
                                                 QStringLiteral("Only a model call has a response; "
                                                                "this step is a %1.")
                                                     .arg(stepKindLabel(step.kind)));
-        Html h(limits.sectionBytes, limits.firstPart);
+        Html h(limits);
         const fw::Api api = *request->api;
         h << QStringLiteral("<h2>Response · %1</h2>").arg(escaped(step.name));
         const std::string problem = stringMember(step.payload, "tapedeck_problem");
@@ -1514,7 +1516,7 @@ struct Renderers {
 
     QString usage(const Step &step) const
     {
-        Html h(limits.sectionBytes, limits.firstPart);
+        Html h(limits);
         h << QStringLiteral("<h2>Usage and timing · %1</h2>").arg(heading(step));
         h << "<table cellspacing=\"0\" cellpadding=\"1\">";
         keyValueRow(h, QStringLiteral("status"), statusHtml(step));
@@ -1574,7 +1576,7 @@ struct Renderers {
                                                 QStringLiteral("No wire exchange was recorded "
                                                                "for this step."));
         const formats::WireExchange &w = *step.wire;
-        Html h(limits.sectionBytes, limits.firstPart);
+        Html h(limits);
         h << QStringLiteral("<h2><span class=\"mono\">%1 %2</span> → %3</h2>")
                  .arg(escaped(w.method), escaped(w.url),
                       w.status == 0 ? QStringLiteral("<span class=\"err\">no response</span>")

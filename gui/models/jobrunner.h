@@ -85,13 +85,11 @@ public:
 
 private:
     // The pools of one thread are made on first use, as children of the application object.
-    // As that object is destroyed, before it is gone, every pool is emptied and waited for:
-    // a job still running then (a prefetch at its low priority on a busy machine) may still
-    // hand its result to the application object, which drops it.
+    // As that object is destroyed, before it is gone, every pool (the global one too) is
+    // emptied and waited for: a job still running then (a prefetch at its low priority on a
+    // busy machine) may still hand its result to the application object, which drops it.
     static QThreadPool *poolFor(Lane lane)
     {
-        if (lane == Lane::Interactive)
-            return QThreadPool::globalInstance();
         static const std::array<QThreadPool *, 2> pools = [] {
             std::array<QThreadPool *, 2> made{};
             for (QThreadPool *&p : made) {
@@ -99,15 +97,22 @@ private:
                 p->setMaxThreadCount(1);
             }
             qAddPostRoutine([] {
-                for (QThreadPool *p : {poolFor(Lane::Background), poolFor(Lane::Prefetch),
-                                       QThreadPool::globalInstance()}) {
+                for (QThreadPool *p : {pools[0], pools[1], QThreadPool::globalInstance()}) {
                     p->clear();
                     p->waitForDone();
                 }
             });
             return made;
         }();
-        return pools[lane == Lane::Background ? 0 : 1];
+        switch (lane) {
+        case Lane::Interactive:
+            break;
+        case Lane::Background:
+            return pools[0];
+        case Lane::Prefetch:
+            return pools[1];
+        }
+        return QThreadPool::globalInstance();
     }
 
     // Linux keeps a nice value per thread. Ten above the GUI thread's, a thread gets about
